@@ -1,0 +1,3 @@
+export * from "./deployment-lifecycle.ts";
+export * from "./hostnames.ts";
+export * from "./traffic.ts";

@@ -1,0 +1,114 @@
+/**
+ * CreateDeployment: validate → project (in the caller's workspace) →
+ * environment exists → store PENDING with the variable snapshot (one
+ * transaction, in the repository) → queue the deploy in the project's
+ * workflow → record the invocation id.
+ *
+ * Never leaves a PENDING deployment that no workflow will pick up: if the
+ * engine cannot be reached the deployment becomes FAILED and the caller gets
+ * WorkflowUnavailable. With an idempotency key, a repeat (even a concurrent
+ * one) returns the first deployment and starts nothing.
+ */
+import { Clock, Effect, Option } from "effect";
+import type { NotFound, ValidationError, WorkflowUnavailable } from "../errors.ts";
+import { Ids, type WorkspaceId } from "../ids.ts";
+import type { Deployment, DeploymentStatus } from "../model/deployment.ts";
+import { DeploymentRepository } from "../ports/deployments.ts";
+import { Platform } from "../ports/platform.ts";
+import type { EnvironmentRepository, ProjectRepository } from "../ports/projects.ts";
+import { WorkflowEngine } from "../ports/workflow-engine.ts";
+import { validateCreateDeployment } from "../validation/create-deployment.ts";
+import { requireEnvironmentBySlug, requireProject } from "./lookups.ts";
+
+export interface CreateDeploymentResult {
+  readonly deploymentId: Deployment["id"];
+  readonly status: DeploymentStatus;
+  /** False when an idempotency key matched an earlier deployment. */
+  readonly created: boolean;
+}
+
+export const createDeployment = (
+  workspaceId: WorkspaceId,
+  request: unknown,
+): Effect.Effect<
+  CreateDeploymentResult,
+  ValidationError | NotFound | WorkflowUnavailable,
+  Platform | Ids | DeploymentRepository | WorkflowEngine | ProjectRepository | EnvironmentRepository
+> =>
+  Effect.gen(function* () {
+    const platform = yield* Platform;
+    const now = yield* Clock.currentTimeMillis;
+    const input = yield* validateCreateDeployment(request, {
+      now,
+      availableRegions: platform.availableRegions,
+    });
+    const deployments = yield* DeploymentRepository;
+
+    const earlier = (key: string) =>
+      deployments.findByIdempotencyKey(workspaceId, key).pipe(
+        Effect.flatMap(
+          Option.match({
+            onNone: () => Effect.die(`idempotency key "${key}" taken but no deployment has it`),
+            onSome: (deployment) =>
+              Effect.succeed({
+                deploymentId: deployment.id,
+                status: deployment.status,
+                created: false,
+              }),
+          }),
+        ),
+      );
+
+    if (input.idempotencyKey !== undefined) {
+      const existing = yield* deployments.findByIdempotencyKey(workspaceId, input.idempotencyKey);
+      if (Option.isSome(existing)) {
+        return { deploymentId: existing.value.id, status: existing.value.status, created: false };
+      }
+    }
+
+    const project = yield* requireProject(workspaceId, input.projectId);
+    const environment = yield* requireEnvironmentBySlug(project.id, input.environmentSlug);
+    const id = yield* (yield* Ids).next("deployment");
+    const stored = yield* deployments
+      .create({
+        id,
+        workspaceId,
+        projectId: project.id,
+        environmentId: environment.id,
+        environmentSlug: environment.slug,
+        status: "PENDING",
+        source: input.source,
+        ...(input.gitCommit === undefined ? {} : { gitCommit: input.gitCommit }),
+        regions: input.regions,
+        ...(input.source._tag === "DockerImage" ? { image: input.source.image } : {}),
+        ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+        createdAt: now,
+        updatedAt: now,
+      })
+      .pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("IdempotencyKeyTaken", () => Effect.succeedNone),
+      );
+
+    // A concurrent duplicate won the race for the idempotency key: answer with its deployment.
+    if (Option.isNone(stored)) return yield* earlier(input.idempotencyKey ?? "");
+
+    const engine = yield* WorkflowEngine;
+    const started = yield* engine
+      .startDeploy({ workspaceId, projectId: project.id, deploymentId: id })
+      .pipe(
+        Effect.tapError((error) =>
+          Effect.gen(function* () {
+            const at = yield* Clock.currentTimeMillis;
+            yield* deployments.updateStatus(id, {
+              from: ["PENDING"],
+              to: "FAILED",
+              at,
+              errorMessage: `the deploy workflow could not be started: ${error.reason}`,
+            });
+          }),
+        ),
+      );
+    yield* deployments.setInvocationId(id, started.invocationId);
+    return { deploymentId: id, status: stored.value.status, created: true };
+  });

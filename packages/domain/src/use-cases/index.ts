@@ -1,0 +1,5 @@
+export * from "./create-deployment.ts";
+export * from "./get-deployment.ts";
+export * from "./list-deployments.ts";
+export * from "./lookups.ts";
+export * from "./traffic.ts";

@@ -1,0 +1,109 @@
+/** ListDeployments: a project's deployments, newest first, filtered and paginated. */
+import { Effect, Schema } from "effect";
+import { type NotFound, ValidationError } from "../errors.ts";
+import { DeploymentId, type WorkspaceId } from "../ids.ts";
+import { type Deployment, DeploymentStatus } from "../model/deployment.ts";
+import { DeploymentRepository } from "../ports/deployments.ts";
+import type { EnvironmentRepository, ProjectRepository } from "../ports/projects.ts";
+import { decodeRequest } from "../validation/decode.ts";
+import { Slug } from "../validation/dns-label.ts";
+import { parseProjectId, requireEnvironmentBySlug, requireProject } from "./lookups.ts";
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+
+/**
+ * Page tokens are opaque to clients: the id of the last item of the previous
+ * page, hex-encoded behind a version tag so the format can change later.
+ */
+const TOKEN_VERSION = "1";
+export const encodePageToken = (lastId: string): string =>
+  TOKEN_VERSION +
+  Array.from(lastId, (char) => char.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+
+export const decodePageToken = (token: string): string | undefined => {
+  if (!token.startsWith(TOKEN_VERSION) || (token.length - 1) % 2 !== 0) return undefined;
+  const hex = token.slice(1);
+  if (!/^[0-9a-f]*$/.test(hex)) return undefined;
+  let out = "";
+  for (let i = 0; i < hex.length; i += 2)
+    out += String.fromCharCode(Number.parseInt(hex.slice(i, i + 2), 16));
+  return out;
+};
+
+const ListRequest = Schema.Struct({
+  projectId: Schema.String,
+  environmentSlug: Schema.optional(Slug),
+  statuses: Schema.optionalWith(Schema.Array(DeploymentStatus), { default: () => [] }),
+  pageSize: Schema.optionalWith(
+    Schema.Number.pipe(
+      Schema.filter(
+        (n) =>
+          (Number.isInteger(n) && n >= 0 && n <= MAX_PAGE_SIZE) ||
+          `must be an integer from 1 to ${MAX_PAGE_SIZE} (0 means ${DEFAULT_PAGE_SIZE})`,
+      ),
+    ),
+    { default: () => 0 },
+  ),
+  pageToken: Schema.optionalWith(Schema.String, { default: () => "" }),
+});
+
+export interface ListDeploymentsRequest {
+  readonly projectId: string;
+  readonly environmentSlug?: string;
+  readonly statuses?: ReadonlyArray<string>;
+  readonly pageSize?: number;
+  readonly pageToken?: string;
+}
+
+export interface DeploymentPage {
+  readonly deployments: ReadonlyArray<Deployment>;
+  /** Empty when there is no further page. */
+  readonly nextPageToken: string;
+}
+
+export const listDeployments = (
+  workspaceId: WorkspaceId,
+  request: ListDeploymentsRequest,
+): Effect.Effect<
+  DeploymentPage,
+  ValidationError | NotFound,
+  DeploymentRepository | ProjectRepository | EnvironmentRepository
+> =>
+  Effect.gen(function* () {
+    const input = yield* decodeRequest(ListRequest)({
+      ...request,
+      ...(request.environmentSlug === "" ? { environmentSlug: undefined } : {}),
+    });
+    const projectId = yield* parseProjectId("projectId")(input.projectId);
+    let beforeId: DeploymentId | undefined;
+    if (input.pageToken !== "") {
+      const decoded = decodePageToken(input.pageToken);
+      if (decoded === undefined || !Schema.is(DeploymentId)(decoded))
+        return yield* Effect.fail(
+          ValidationError.single("page_token", "is not a token returned by ListDeployments"),
+        );
+      beforeId = decoded;
+    }
+    const project = yield* requireProject(workspaceId, projectId);
+    const environment =
+      input.environmentSlug === undefined
+        ? undefined
+        : yield* requireEnvironmentBySlug(project.id, input.environmentSlug);
+    const limit = input.pageSize === 0 ? DEFAULT_PAGE_SIZE : input.pageSize;
+    // One extra row tells whether another page exists without a count query.
+    const rows = yield* (yield* DeploymentRepository).list({
+      workspaceId,
+      projectId: project.id,
+      ...(environment === undefined ? {} : { environmentId: environment.id }),
+      statuses: input.statuses,
+      limit: limit + 1,
+      ...(beforeId === undefined ? {} : { beforeId }),
+    });
+    const deployments = rows.slice(0, limit);
+    const last = deployments.at(-1);
+    return {
+      deployments,
+      nextPageToken: rows.length > limit && last !== undefined ? encodePageToken(last.id) : "",
+    };
+  });
