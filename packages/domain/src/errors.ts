@@ -42,6 +42,7 @@ export const ResourceKind = Schema.Literal(
   "deployment",
   "variable",
   "api key",
+  "build context",
 );
 export type ResourceKind = typeof ResourceKind.Type;
 

@@ -10,14 +10,18 @@
  * one) returns the first deployment and starts nothing.
  */
 import { Clock, Effect, Option } from "effect";
-import type { NotFound, ValidationError, WorkflowUnavailable } from "../errors.ts";
+import { NotFound, ValidationError, WorkflowUnavailable } from "../errors.ts";
 import { Ids, type WorkspaceId } from "../ids.ts";
 import type { Deployment, DeploymentStatus } from "../model/deployment.ts";
+import { BuildStorage } from "../ports/build-storage.ts";
 import { DeploymentRepository } from "../ports/deployments.ts";
 import { Platform } from "../ports/platform.ts";
 import type { EnvironmentRepository, ProjectRepository } from "../ports/projects.ts";
 import { WorkflowEngine } from "../ports/workflow-engine.ts";
-import { validateCreateDeployment } from "../validation/create-deployment.ts";
+import {
+  type CreateDeploymentInput,
+  validateCreateDeployment,
+} from "../validation/create-deployment.ts";
 import { requireEnvironmentBySlug, requireProject } from "./lookups.ts";
 
 export interface CreateDeploymentResult {
@@ -27,13 +31,44 @@ export interface CreateDeploymentResult {
   readonly created: boolean;
 }
 
+/**
+ * A key names one request: reusing it for a different project, environment or
+ * source is a client bug, reported instead of silently returning the first.
+ */
+const sameRequestOrFail = (existing: Deployment, input: CreateDeploymentInput) => {
+  const a = existing.source;
+  const b = input.source;
+  const sameSource =
+    a._tag === "DockerImage"
+      ? b._tag === "DockerImage" && a.image === b.image
+      : b._tag === "BuildContext" &&
+        a.buildContextPath === b.buildContextPath &&
+        a.dockerfilePath === b.dockerfilePath;
+  return existing.projectId === input.projectId &&
+    existing.environmentSlug === input.environmentSlug &&
+    sameSource
+    ? Effect.void
+    : Effect.fail(
+        ValidationError.single(
+          "idempotency_key",
+          `was already used for deployment ${existing.id} with a different project, environment or source; use a new key`,
+        ),
+      );
+};
+
 export const createDeployment = (
   workspaceId: WorkspaceId,
   request: unknown,
 ): Effect.Effect<
   CreateDeploymentResult,
   ValidationError | NotFound | WorkflowUnavailable,
-  Platform | Ids | DeploymentRepository | WorkflowEngine | ProjectRepository | EnvironmentRepository
+  | Platform
+  | Ids
+  | DeploymentRepository
+  | WorkflowEngine
+  | ProjectRepository
+  | EnvironmentRepository
+  | BuildStorage
 > =>
   Effect.gen(function* () {
     const platform = yield* Platform;
@@ -50,11 +85,13 @@ export const createDeployment = (
           Option.match({
             onNone: () => Effect.die(`idempotency key "${key}" taken but no deployment has it`),
             onSome: (deployment) =>
-              Effect.succeed({
-                deploymentId: deployment.id,
-                status: deployment.status,
-                created: false,
-              }),
+              sameRequestOrFail(deployment, input).pipe(
+                Effect.as({
+                  deploymentId: deployment.id,
+                  status: deployment.status,
+                  created: false,
+                }),
+              ),
           }),
         ),
       );
@@ -62,12 +99,27 @@ export const createDeployment = (
     if (input.idempotencyKey !== undefined) {
       const existing = yield* deployments.findByIdempotencyKey(workspaceId, input.idempotencyKey);
       if (Option.isSome(existing)) {
+        yield* sameRequestOrFail(existing.value, input);
         return { deploymentId: existing.value.id, status: existing.value.status, created: false };
       }
     }
 
     const project = yield* requireProject(workspaceId, input.projectId);
     const environment = yield* requireEnvironmentBySlug(project.id, input.environmentSlug);
+    if (input.source._tag === "BuildContext") {
+      const key = input.source.buildContextPath;
+      const stored = yield* (yield* BuildStorage)
+        .stat(key)
+        .pipe(
+          Effect.catchTag("BuildStorageError", (error) =>
+            Effect.fail(
+              new WorkflowUnavailable({ reason: `build storage is unavailable: ${error.reason}` }),
+            ),
+          ),
+        );
+      if (Option.isNone(stored))
+        return yield* Effect.fail(new NotFound({ resource: "build context", id: key }));
+    }
     const id = yield* (yield* Ids).next("deployment");
     const stored = yield* deployments
       .create({
