@@ -4,7 +4,11 @@ import { Context, type Effect, type Option, Schema } from "effect";
 export class BuildStorageError extends Schema.TaggedError<BuildStorageError>()(
   "BuildStorageError",
   { reason: Schema.String },
-) {}
+) {
+  override get message(): string {
+    return this.reason;
+  }
+}
 
 export interface UploadUrl {
   readonly url: string;

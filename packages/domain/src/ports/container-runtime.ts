@@ -19,7 +19,11 @@ export class ContainerRuntimeError extends Schema.TaggedError<ContainerRuntimeEr
     /** False for failures that will not heal by retrying (image not found, invalid spec). */
     retryable: Schema.Boolean,
   },
-) {}
+) {
+  override get message(): string {
+    return this.reason;
+  }
+}
 
 export interface InstanceSpec {
   readonly name: string;

@@ -14,7 +14,11 @@ import type {
 export class IdempotencyKeyTaken extends Schema.TaggedError<IdempotencyKeyTaken>()(
   "IdempotencyKeyTaken",
   { idempotencyKey: Schema.String },
-) {}
+) {
+  override get message(): string {
+    return `idempotency key "${this.idempotencyKey}" is already used in this workspace`;
+  }
+}
 
 export interface DeploymentQuery {
   readonly workspaceId: WorkspaceId;

@@ -5,7 +5,11 @@ import type { SealedSecret } from "../model/variable.ts";
 export class SecretBoxError extends Schema.TaggedError<SecretBoxError>()("SecretBoxError", {
   /** Never contains the secret or the key. */
   reason: Schema.String,
-}) {}
+}) {
+  override get message(): string {
+    return this.reason;
+  }
+}
 
 export class SecretBox extends Context.Tag("@ferry/domain/SecretBox")<
   SecretBox,
