@@ -38,6 +38,13 @@ export interface StatusChange {
   readonly at: number;
   readonly errorMessage?: string;
   readonly image?: string;
+  /**
+   * Frees the deployment's idempotency key, so that a retry with the same key
+   * creates a new deployment. Used when the deploy workflow could not be
+   * started: the client was told to retry, and the retry must not get back
+   * this FAILED deployment.
+   */
+  readonly releaseIdempotencyKey?: boolean;
 }
 
 export class DeploymentRepository extends Context.Tag("@ferry/domain/DeploymentRepository")<
@@ -70,7 +77,8 @@ export class DeploymentRepository extends Context.Tag("@ferry/domain/DeploymentR
     readonly snapshot: (id: DeploymentId) => Effect.Effect<ReadonlyArray<SnapshotVariable>>;
     /**
      * Marks PENDING deployments of the same project, environment and branch
-     * created before `newerThan` SUPERSEDED; returns their ids.
+     * (no branch matches no branch) with an id below `newerThan` (created
+     * earlier) SUPERSEDED; returns their ids.
      */
     readonly supersedeOlderPending: (input: {
       readonly projectId: ProjectId;

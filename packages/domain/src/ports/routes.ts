@@ -8,7 +8,11 @@ export interface PointRoutes {
   readonly projectId: ProjectId;
   readonly environmentId: EnvironmentId;
   readonly deploymentId: DeploymentId;
-  /** Each hostname is created, or moved to the deployment if it exists. */
+  /**
+   * Each hostname is created, or moved to the deployment (and its
+   * environment, and the given kind) if it exists. A hostname that belongs to
+   * another project is never taken over: that is a defect.
+   */
   readonly routes: ReadonlyArray<RouteTarget>;
   /** When set, the project's live deployment becomes `deploymentId` and its pin this value. */
   readonly liveTraffic?: { readonly rolledBack: boolean };
@@ -26,7 +30,9 @@ export class RouteRepository extends Context.Tag("@ferry/domain/RouteRepository"
     readonly point: (input: PointRoutes) => Effect.Effect<ReadonlyArray<Route>>;
     /** Sets only the project's pin (the routes already point at the live deployment). */
     readonly setPin: (projectId: ProjectId, rolledBack: boolean, at: number) => Effect.Effect<void>;
+    /** Ordered by kind (DEPLOYMENT, BRANCH, ENVIRONMENT, LIVE), then hostname. */
     readonly listByDeployment: (deploymentId: DeploymentId) => Effect.Effect<ReadonlyArray<Route>>;
+    /** Ordered by kind, then hostname. */
     readonly listByProject: (projectId: ProjectId) => Effect.Effect<ReadonlyArray<Route>>;
     readonly findByHostname: (hostname: string) => Effect.Effect<Option.Option<Route>>;
   }

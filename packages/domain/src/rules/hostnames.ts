@@ -73,9 +73,16 @@ export const deploymentHostname = (context: HostnameContext, deploymentId: strin
   return under(project === "" ? unique : `${project}-${unique}`, context.apexDomain);
 };
 
+/**
+ * A branch with nothing left after sanitizing (e.g. "修正") is named by its
+ * hash: dropping the part would give a 3-part label that collides with the
+ * ENVIRONMENT label of an environment named "git", and with every other such branch.
+ */
+const branchLabelPart = (branch: string): string => sanitizeLabelPart(branch) || shortHash(branch);
+
 export const branchHostname = (context: HostnameContext, branch: string): string =>
   under(
-    composeLabel([context.projectSlug, "git", branch, context.workspaceSlug]),
+    composeLabel([context.projectSlug, "git", branchLabelPart(branch), context.workspaceSlug]),
     context.apexDomain,
   );
 

@@ -47,6 +47,9 @@ export type TrafficDecision =
   | { readonly _tag: "ClearPin"; readonly liveDeploymentId: string };
 
 type Decision = Either.Either<TrafficDecision, PreconditionFailed>;
+
+/** Ids sort by creation time (ids.ts), so comparing them orders deployments. */
+export const isNewer = (id: string, than: string): boolean => id > than;
 const decide = (decision: TrafficDecision): Decision => Either.right(decision);
 const refuse = (reason: string): Either.Either<never, PreconditionFailed> =>
   Either.left(new PreconditionFailed({ reason }));
@@ -88,8 +91,8 @@ export const decidePromote = (project: ProjectTraffic, target: DeploymentFacts):
 
 /**
  * Rollback: traffic moves from the source (which must be live) to an earlier
- * READY deployment of the same project and production environment, and the
- * project is pinned. Repeating a rollback that already happened (the target
+ * (older) READY deployment of the same project and production environment,
+ * and the project is pinned. Repeating a rollback that already happened (the target
  * is live and the project pinned) succeeds and changes nothing.
  */
 export const decideRollback = (
@@ -112,6 +115,10 @@ export const decideRollback = (
           project.liveDeploymentId === undefined
             ? `source deployment ${source.id} is not live; the project has no live deployment`
             : `source deployment ${source.id} is not live; the live deployment is ${project.liveDeploymentId}`,
+        );
+      if (isNewer(target.id, source.id))
+        return refuse(
+          `target ${target.id} is newer than source ${source.id}; a rollback goes back to an earlier deployment (use Promote to put a newer one live)`,
         );
       return decide({ _tag: "Switch", deploymentId: target.id, rolledBack: true });
     }),

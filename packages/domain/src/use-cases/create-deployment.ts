@@ -157,6 +157,7 @@ export const createDeployment = (
               to: "FAILED",
               at,
               errorMessage: `the deploy workflow could not be started: ${error.reason}`,
+              releaseIdempotencyKey: true,
             });
           }),
         ),

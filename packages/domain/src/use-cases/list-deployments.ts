@@ -31,10 +31,18 @@ export const decodePageToken = (token: string): string | undefined => {
   return out;
 };
 
+/** One violation per unknown status (the bare literal union reports one per accepted literal). */
+const StatusFilter = DeploymentStatus.annotations({
+  message: (issue) => ({
+    message: `"${String(issue.actual)}" is not a deployment status; must be one of ${DeploymentStatus.literals.join(", ")}`,
+    override: true,
+  }),
+});
+
 const ListRequest = Schema.Struct({
   projectId: Schema.String,
   environmentSlug: Schema.optional(Slug),
-  statuses: Schema.optionalWith(Schema.Array(DeploymentStatus), { default: () => [] }),
+  statuses: Schema.optionalWith(Schema.Array(StatusFilter), { default: () => [] }),
   pageSize: Schema.optionalWith(
     Schema.Number.pipe(
       Schema.filter(

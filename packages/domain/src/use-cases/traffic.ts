@@ -10,7 +10,7 @@
  *   or another operation may have moved traffic, while the call waited in the
  *   queue), then switch every environment and live route in one transaction.
  */
-import { Clock, Effect, Either, Option } from "effect";
+import { Clock, Effect, Either, Option, Schema } from "effect";
 import {
   NotFound,
   PreconditionFailed,
@@ -34,6 +34,8 @@ import {
   productionTrafficRoutes,
   type TrafficDecision,
 } from "../rules/traffic.ts";
+import { decodeRequest } from "../validation/decode.ts";
+import { IdempotencyKey } from "../validation/idempotency-key.ts";
 import {
   parseDeploymentId,
   requireDeployment,
@@ -64,6 +66,14 @@ const loadDeployment = (workspaceId: WorkspaceId, id: DeploymentId) =>
     return { deployment, environment, facts: facts(deployment, environment) };
   });
 
+/** An optional idempotency key; "" means none (proto3 default). */
+const parseIdempotencyKey = (key: string | undefined) =>
+  key === undefined || key === ""
+    ? Effect.succeed(undefined)
+    : decodeRequest(Schema.Struct({ idempotencyKey: IdempotencyKey }))({
+        idempotencyKey: key,
+      }).pipe(Effect.map((decoded) => decoded.idempotencyKey));
+
 const refuseUnless = (condition: boolean, reason: string) =>
   condition ? Effect.void : Effect.fail(new PreconditionFailed({ reason }));
 
@@ -90,11 +100,12 @@ export const promote = (
     const targetId = yield* parseDeploymentId("targetDeploymentId")(request.targetDeploymentId);
     const target = yield* loadDeployment(workspaceId, targetId);
     yield* refuseNonProduction("target", target.facts);
+    const idempotencyKey = yield* parseIdempotencyKey(request.idempotencyKey);
     return yield* (yield* WorkflowEngine).promote({
       workspaceId,
       projectId: target.deployment.projectId,
       targetDeploymentId: targetId,
-      ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     });
   });
 
@@ -130,12 +141,13 @@ export const rollback = (
       `source ${sourceId} and target ${targetId} belong to different environments`,
     );
     yield* refuseNonProduction("source", source.facts);
+    const idempotencyKey = yield* parseIdempotencyKey(request.idempotencyKey);
     return yield* (yield* WorkflowEngine).rollback({
       workspaceId,
       projectId: source.deployment.projectId,
       sourceDeploymentId: sourceId,
       targetDeploymentId: targetId,
-      ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     });
   });
 

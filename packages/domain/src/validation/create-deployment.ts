@@ -60,6 +60,9 @@ const normalize = (input: unknown): unknown => {
   const git = record.gitCommit;
   if (typeof git === "object" && git !== null) {
     const cleaned = withoutZeroValues(git as Record<string, unknown>);
+    // protobuf int64 arrives as a bigint; the rules judge it as a number (beyond 2^53 it is
+    // far in the future and refused anyway).
+    if (typeof cleaned.timestamp === "bigint") cleaned.timestamp = Number(cleaned.timestamp);
     if (Object.keys(cleaned).length === 0) delete record.gitCommit;
     else record.gitCommit = cleaned;
   }

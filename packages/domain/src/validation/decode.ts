@@ -13,11 +13,21 @@ export const fieldPath = (path: ReadonlyArray<PropertyKey>): string =>
     return acc === "" ? name : `${acc}.${name}`;
   }, "");
 
+/**
+ * `Schema.optional(S)` decodes `S | undefined`, so when S rejects a value the
+ * formatter also reports the `undefined` member ("Expected undefined, actual
+ * …", quoting the whole value): noise that tells a user nothing. Dropped.
+ */
+const isOptionalNoise = (issue: ParseResult.ArrayFormatterIssue): boolean =>
+  issue._tag === "Type" && issue.message.startsWith("Expected undefined, actual ");
+
 export const violationsOf = (error: ParseResult.ParseError): Array<Violation> =>
-  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
-    field: fieldPath(issue.path) || "request",
-    message: issue.message,
-  }));
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .filter((issue) => !isOptionalNoise(issue))
+    .map((issue) => ({
+      field: fieldPath(issue.path) || "request",
+      message: issue.message,
+    }));
 
 /** Decodes `input` with `schema`, reporting all problems at once as a ValidationError. */
 export const decodeRequest =

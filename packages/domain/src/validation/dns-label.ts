@@ -21,6 +21,8 @@ export const Slug = Schema.String.pipe(
       return `must contain only lowercase letters, digits and '-', and start and end with a letter or digit (got "${value}")`;
     if (value.includes("--"))
       return `must not contain "--" (reserved as the separator in generated hostnames)`;
+    if (value === "xn")
+      return `must not be "xn" (a hostname starting with "xn--" is read as punycode)`;
     return true;
   }),
   Schema.brand("Slug"),

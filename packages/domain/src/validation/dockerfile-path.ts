@@ -25,7 +25,9 @@ export const normalizeDockerfilePath = (input: string): Normalized => {
     }
     segments.push(segment);
   }
-  if (segments.length === 0 || input.endsWith("/"))
+  // A last segment of "", "." or ".." names a directory ("docker/", "docker/.", "a/b/..").
+  const last = input.slice(input.lastIndexOf("/") + 1);
+  if (segments.length === 0 || last === "" || last === "." || last === "..")
     return { problem: `must name a file inside the build context (got "${input}")` };
   return { path: segments.join("/") };
 };

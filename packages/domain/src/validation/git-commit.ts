@@ -55,8 +55,12 @@ export const BranchName = StringOfMaxBytes(BRANCH_MAX_BYTES).pipe(
 export const AuthorHandle = StringOfMaxBytes(AUTHOR_HANDLE_MAX_BYTES);
 
 export const AuthorAvatarUrl = StringOfMaxBytes(AUTHOR_AVATAR_URL_MAX_BYTES).pipe(
-  Schema.filter((url) => /^https?:\/\/[^\s/]+/i.test(url) || "must be an http or https URL"),
+  Schema.filter((url) => /^https?:\/\/[^\s/]+\S*$/i.test(url) || "must be an http or https URL"),
 );
+
+/** ISO 8601 when the value is a representable date, else the number (toISOString throws past ±8.64e15 ms). */
+const describeTime = (ms: number): string =>
+  Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`;
 
 /** Unix epoch milliseconds, not before 2001-09-09 (seconds) and at most one hour after `now`. */
 export const commitTimestamp = (now: number) =>
@@ -66,7 +70,7 @@ export const commitTimestamp = (now: number) =>
       if (ts < MIN_COMMIT_TIMESTAMP_MS)
         return `must be Unix epoch milliseconds; ${ts} looks like seconds (multiply by 1000)`;
       if (ts > now + MAX_COMMIT_CLOCK_SKEW_MS)
-        return `must not be more than one hour in the future (got ${new Date(ts).toISOString()}, server time ${new Date(now).toISOString()})`;
+        return `must not be more than one hour in the future (got ${describeTime(ts)}, server time ${describeTime(now)})`;
       return true;
     }),
   );

@@ -1,0 +1,869 @@
+/**
+ * In-memory implementations of the domain's ports, for tests of the domain and
+ * of the packages built on it. They follow the ports' doc comments to the
+ * letter: the database adapters must behave the same way.
+ *
+ * All state lives in one `Ref` (`InMemoryStore`) made when the layer is
+ * built, so every test that provides `InMemoryLayer` starts empty. Each
+ * repository call yields once, like a database round trip, then applies its
+ * whole change in one `Ref.modify`: concurrent callers interleave between
+ * calls, never inside one, which is what a transaction guarantees.
+ */
+import { Clock, Context, Effect, type Exit, Layer, Option, Ref } from "effect";
+import {
+  AlreadyExists,
+  type NotFound,
+  type PreconditionFailed,
+  WorkflowUnavailable,
+} from "../errors.ts";
+import {
+  type ApiKeyId,
+  type DeploymentId,
+  type EnvironmentId,
+  Ids,
+  type ProjectId,
+  type WorkspaceId,
+} from "../ids.ts";
+import type { Deployment, DeploymentStep, SnapshotVariable } from "../model/deployment.ts";
+import type { Environment, Project, Workspace } from "../model/project.ts";
+import type { Route } from "../model/route.ts";
+import type { EnvironmentVariable } from "../model/variable.ts";
+import { BuildStorage } from "../ports/build-storage.ts";
+import { DeploymentRepository, IdempotencyKeyTaken } from "../ports/deployments.ts";
+import { type DeploymentEvent, EventLog } from "../ports/events.ts";
+import { Platform } from "../ports/platform.ts";
+import { EnvironmentRepository, ProjectRepository } from "../ports/projects.ts";
+import { RouteRepository } from "../ports/routes.ts";
+import { EnvironmentVariableRepository } from "../ports/variables.ts";
+import {
+  type ProjectOperation,
+  type TrafficResult,
+  WorkflowEngine,
+} from "../ports/workflow-engine.ts";
+import { type ApiKey, ApiKeyRepository, WorkspaceRepository } from "../ports/workspaces.ts";
+import { applyPromote, applyRollback } from "../use-cases/traffic.ts";
+
+// ---------------------------------------------------------------------------
+// The store
+
+export interface InMemoryData {
+  readonly workspaces: ReadonlyMap<WorkspaceId, Workspace>;
+  readonly apiKeys: ReadonlyMap<ApiKeyId, ApiKey>;
+  readonly projects: ReadonlyMap<ProjectId, Project>;
+  readonly environments: ReadonlyMap<EnvironmentId, Environment>;
+  /** Per environment, by key. */
+  readonly variables: ReadonlyMap<EnvironmentId, ReadonlyMap<string, EnvironmentVariable>>;
+  readonly deployments: ReadonlyMap<DeploymentId, Deployment>;
+  readonly snapshots: ReadonlyMap<DeploymentId, ReadonlyArray<SnapshotVariable>>;
+  readonly steps: ReadonlyArray<DeploymentStep>;
+  /** By hostname: a hostname points at one deployment. */
+  readonly routes: ReadonlyMap<string, Route>;
+  readonly events: ReadonlyArray<DeploymentEvent>;
+  /** Uploaded build contexts: storage key → size in bytes. */
+  readonly buildContexts: ReadonlyMap<string, number>;
+}
+
+export const emptyInMemoryData: InMemoryData = {
+  workspaces: new Map(),
+  apiKeys: new Map(),
+  projects: new Map(),
+  environments: new Map(),
+  variables: new Map(),
+  deployments: new Map(),
+  snapshots: new Map(),
+  steps: [],
+  routes: new Map(),
+  events: [],
+  buildContexts: new Map(),
+};
+
+/** The state behind every in-memory port; tests may read or seed it directly. */
+export class InMemoryStore extends Context.Tag("@ferry/domain/testing/InMemoryStore")<
+  InMemoryStore,
+  Ref.Ref<InMemoryData>
+>() {
+  static readonly layer = Layer.effect(this, Ref.make(emptyInMemoryData));
+}
+
+type Outcome<A, E> = { readonly ok: A; readonly data?: InMemoryData } | { readonly error: E };
+
+/**
+ * One round trip: yield, then decide and apply atomically. Returning `data`
+ * commits it; an `error` commits nothing. Throwing is a defect (like a
+ * violated database constraint) and commits nothing either.
+ */
+const transact = <A, E = never>(
+  store: Ref.Ref<InMemoryData>,
+  f: (data: InMemoryData) => Outcome<A, E>,
+): Effect.Effect<A, E> =>
+  Effect.yieldNow().pipe(
+    Effect.zipRight(
+      Ref.modify(store, (data) => {
+        const outcome = f(data);
+        return [outcome, "data" in outcome && outcome.data !== undefined ? outcome.data : data];
+      }),
+    ),
+    Effect.flatMap((outcome) =>
+      "error" in outcome ? Effect.fail(outcome.error) : Effect.succeed(outcome.ok),
+    ),
+  );
+
+const read = <A>(store: Ref.Ref<InMemoryData>, f: (data: InMemoryData) => A): Effect.Effect<A> =>
+  Effect.yieldNow().pipe(Effect.zipRight(Ref.get(store)), Effect.map(f));
+
+const put = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> =>
+  new Map(map).set(key, value);
+
+const newestFirst = <T extends { readonly id: string }>(a: T, b: T): number =>
+  a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+
+const byString =
+  <T>(key: (item: T) => string) =>
+  (a: T, b: T): number =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+
+const find = <V>(map: ReadonlyMap<unknown, V>, predicate: (value: V) => boolean) =>
+  Option.fromNullable([...map.values()].find(predicate));
+
+// ---------------------------------------------------------------------------
+// Workspaces and API keys
+
+export const InMemoryWorkspaceRepository = Layer.effect(
+  WorkspaceRepository,
+  Effect.map(InMemoryStore, (store) =>
+    WorkspaceRepository.of({
+      create: (workspace) =>
+        transact(store, (data) =>
+          Option.isSome(find(data.workspaces, (w) => w.slug === workspace.slug))
+            ? { error: new AlreadyExists({ resource: "workspace", id: workspace.slug }) }
+            : {
+                ok: undefined,
+                data: { ...data, workspaces: put(data.workspaces, workspace.id, workspace) },
+              },
+        ),
+      findById: (id) => read(store, (data) => Option.fromNullable(data.workspaces.get(id))),
+      findBySlug: (slug) => read(store, (data) => find(data.workspaces, (w) => w.slug === slug)),
+    }),
+  ),
+);
+
+export const InMemoryApiKeyRepository = Layer.effect(
+  ApiKeyRepository,
+  Effect.map(InMemoryStore, (store) => {
+    const update = (id: ApiKeyId, change: (key: ApiKey) => ApiKey) =>
+      transact(store, (data) => {
+        const key = data.apiKeys.get(id);
+        return key === undefined
+          ? { ok: undefined }
+          : { ok: undefined, data: { ...data, apiKeys: put(data.apiKeys, id, change(key)) } };
+      });
+    return ApiKeyRepository.of({
+      create: (key) =>
+        transact(store, (data) => ({
+          ok: undefined,
+          data: { ...data, apiKeys: put(data.apiKeys, key.id, key) },
+        })),
+      findActiveByHash: (hash) =>
+        read(store, (data) =>
+          find(data.apiKeys, (k) => k.hash === hash && k.revokedAt === undefined),
+        ),
+      markUsed: (id, at) => update(id, (key) => ({ ...key, lastUsedAt: at })),
+      // A key is revoked once: revoking it again keeps the first time.
+      revoke: (id, at) =>
+        update(id, (key) => (key.revokedAt === undefined ? { ...key, revokedAt: at } : key)),
+    });
+  }),
+);
+
+// ---------------------------------------------------------------------------
+// Projects and environments
+
+export const InMemoryProjectRepository = Layer.effect(
+  ProjectRepository,
+  Effect.map(InMemoryStore, (store) =>
+    ProjectRepository.of({
+      create: (project, environments) =>
+        transact(store, (data) => {
+          const taken = find(
+            data.projects,
+            (p) => p.workspaceId === project.workspaceId && p.slug === project.slug,
+          );
+          if (Option.isSome(taken))
+            return { error: new AlreadyExists({ resource: "project", id: project.slug }) };
+          const allEnvironments = new Map(data.environments);
+          for (const environment of environments) allEnvironments.set(environment.id, environment);
+          return {
+            ok: undefined,
+            data: {
+              ...data,
+              projects: put(data.projects, project.id, project),
+              environments: allEnvironments,
+            },
+          };
+        }),
+      findById: (workspaceId, id) =>
+        read(store, (data) =>
+          Option.fromNullable(data.projects.get(id)).pipe(
+            Option.filter((p) => p.workspaceId === workspaceId),
+          ),
+        ),
+      findBySlug: (workspaceId, slug) =>
+        read(store, (data) =>
+          find(data.projects, (p) => p.workspaceId === workspaceId && p.slug === slug),
+        ),
+      list: (workspaceId, page) =>
+        read(store, (data) =>
+          [...data.projects.values()]
+            .filter(
+              (p) =>
+                p.workspaceId === workspaceId &&
+                (page.beforeId === undefined || p.id < page.beforeId),
+            )
+            .sort(newestFirst)
+            .slice(0, page.limit),
+        ),
+      updateSettings: (workspaceId, id, patch, at) =>
+        transact(store, (data) => {
+          const project = data.projects.get(id);
+          if (project === undefined || project.workspaceId !== workspaceId)
+            return { ok: Option.none() };
+          const { settings } = project;
+          const updated: Project = {
+            ...project,
+            settings: {
+              containerPort: patch.containerPort ?? settings.containerPort,
+              healthCheckPath: patch.healthCheckPath ?? settings.healthCheckPath,
+              healthCheckTimeoutSeconds:
+                patch.healthCheckTimeoutSeconds ?? settings.healthCheckTimeoutSeconds,
+              replicasPerRegion: patch.replicasPerRegion ?? settings.replicasPerRegion,
+            },
+            updatedAt: at,
+          };
+          return {
+            ok: Option.some(updated),
+            data: { ...data, projects: put(data.projects, id, updated) },
+          };
+        }),
+    }),
+  ),
+);
+
+export const InMemoryEnvironmentRepository = Layer.effect(
+  EnvironmentRepository,
+  Effect.map(InMemoryStore, (store) =>
+    EnvironmentRepository.of({
+      create: (environment) =>
+        transact(store, (data) =>
+          Option.isSome(
+            find(
+              data.environments,
+              (e) => e.projectId === environment.projectId && e.slug === environment.slug,
+            ),
+          )
+            ? { error: new AlreadyExists({ resource: "environment", id: environment.slug }) }
+            : {
+                ok: undefined,
+                data: {
+                  ...data,
+                  environments: put(data.environments, environment.id, environment),
+                },
+              },
+        ),
+      findById: (workspaceId, id) =>
+        read(store, (data) =>
+          Option.fromNullable(data.environments.get(id)).pipe(
+            Option.filter((e) => e.workspaceId === workspaceId),
+          ),
+        ),
+      findBySlug: (projectId, slug) =>
+        read(store, (data) =>
+          find(data.environments, (e) => e.projectId === projectId && e.slug === slug),
+        ),
+      list: (projectId) =>
+        read(store, (data) =>
+          [...data.environments.values()]
+            .filter((e) => e.projectId === projectId)
+            .sort(byString((e) => e.slug)),
+        ),
+    }),
+  ),
+);
+
+export const InMemoryEnvironmentVariableRepository = Layer.effect(
+  EnvironmentVariableRepository,
+  Effect.map(InMemoryStore, (store) =>
+    EnvironmentVariableRepository.of({
+      set: (environmentId, variables, at) =>
+        transact(store, (data) => {
+          const current = new Map(data.variables.get(environmentId));
+          for (const variable of variables) {
+            const existing = current.get(variable.key);
+            current.set(variable.key, {
+              id: existing?.id ?? variable.id,
+              environmentId,
+              key: variable.key,
+              value: variable.value,
+              createdAt: existing?.createdAt ?? at,
+              updatedAt: at,
+            });
+          }
+          return {
+            ok: undefined,
+            data: { ...data, variables: put(data.variables, environmentId, current) },
+          };
+        }),
+      unset: (environmentId, keys) =>
+        transact(store, (data) => {
+          const current = new Map(data.variables.get(environmentId));
+          let removed = 0;
+          for (const key of new Set(keys)) if (current.delete(key)) removed++;
+          return {
+            ok: removed,
+            data: { ...data, variables: put(data.variables, environmentId, current) },
+          };
+        }),
+      list: (environmentId) =>
+        read(store, (data) =>
+          [...(data.variables.get(environmentId)?.values() ?? [])].sort(byString((v) => v.key)),
+        ),
+    }),
+  ),
+);
+
+// ---------------------------------------------------------------------------
+// Deployments and their steps
+
+const snapshotOf = (variables: Iterable<EnvironmentVariable>): ReadonlyArray<SnapshotVariable> =>
+  [...variables]
+    .sort(byString((v) => v.key))
+    .map((v) =>
+      v.value._tag === "Plain"
+        ? { _tag: "Plain", key: v.key, value: v.value.value }
+        : { _tag: "Secret", key: v.key, sealed: v.value.sealed },
+    );
+
+export const InMemoryDeploymentRepository = Layer.effect(
+  DeploymentRepository,
+  Effect.map(InMemoryStore, (store) =>
+    DeploymentRepository.of({
+      create: (deployment) =>
+        transact(store, (data) => {
+          const key = deployment.idempotencyKey;
+          if (
+            key !== undefined &&
+            Option.isSome(
+              find(
+                data.deployments,
+                (d) => d.workspaceId === deployment.workspaceId && d.idempotencyKey === key,
+              ),
+            )
+          )
+            return { error: new IdempotencyKeyTaken({ idempotencyKey: key }) };
+          if (data.deployments.has(deployment.id))
+            throw new Error(`deployment ${deployment.id} already exists`);
+          const variables = data.variables.get(deployment.environmentId)?.values() ?? [];
+          return {
+            ok: deployment,
+            data: {
+              ...data,
+              deployments: put(data.deployments, deployment.id, deployment),
+              snapshots: put(data.snapshots, deployment.id, snapshotOf(variables)),
+            },
+          };
+        }),
+      findById: (workspaceId, id) =>
+        read(store, (data) =>
+          Option.fromNullable(data.deployments.get(id)).pipe(
+            Option.filter((d) => d.workspaceId === workspaceId),
+          ),
+        ),
+      findByIdempotencyKey: (workspaceId, key) =>
+        read(store, (data) =>
+          find(data.deployments, (d) => d.workspaceId === workspaceId && d.idempotencyKey === key),
+        ),
+      list: (query) =>
+        read(store, (data) =>
+          [...data.deployments.values()]
+            .filter(
+              (d) =>
+                d.workspaceId === query.workspaceId &&
+                d.projectId === query.projectId &&
+                (query.environmentId === undefined || d.environmentId === query.environmentId) &&
+                (query.statuses === undefined ||
+                  query.statuses.length === 0 ||
+                  query.statuses.includes(d.status)) &&
+                (query.beforeId === undefined || d.id < query.beforeId),
+            )
+            .sort(newestFirst)
+            .slice(0, query.limit),
+        ),
+      setInvocationId: (id, invocationId) =>
+        transact(store, (data) => {
+          const deployment = data.deployments.get(id);
+          return deployment === undefined
+            ? { ok: undefined }
+            : {
+                ok: undefined,
+                data: {
+                  ...data,
+                  deployments: put(data.deployments, id, {
+                    ...deployment,
+                    restateInvocationId: invocationId,
+                  }),
+                },
+              };
+        }),
+      updateStatus: (id, change) =>
+        transact(store, (data) => {
+          const deployment = data.deployments.get(id);
+          if (deployment === undefined || !change.from.includes(deployment.status))
+            return { ok: Option.none() };
+          const { idempotencyKey, ...withoutKey } = deployment;
+          const updated: Deployment = {
+            ...(change.releaseIdempotencyKey === true || idempotencyKey === undefined
+              ? withoutKey
+              : deployment),
+            status: change.to,
+            updatedAt: change.at,
+            ...(change.errorMessage === undefined ? {} : { errorMessage: change.errorMessage }),
+            ...(change.image === undefined ? {} : { image: change.image }),
+          };
+          return {
+            ok: Option.some(updated),
+            data: { ...data, deployments: put(data.deployments, id, updated) },
+          };
+        }),
+      snapshot: (id) => read(store, (data) => data.snapshots.get(id) ?? []),
+      supersedeOlderPending: (input) =>
+        transact(store, (data) => {
+          const older = [...data.deployments.values()]
+            .filter(
+              (d) =>
+                d.status === "PENDING" &&
+                d.projectId === input.projectId &&
+                d.environmentId === input.environmentId &&
+                d.gitCommit?.branch === input.branch &&
+                d.id < input.newerThan,
+            )
+            .sort(byString((d) => d.id));
+          const deployments = new Map(data.deployments);
+          for (const d of older)
+            deployments.set(d.id, { ...d, status: "SUPERSEDED", updatedAt: input.at });
+          return { ok: older.map((d) => d.id), data: { ...data, deployments } };
+        }),
+      listSteps: (id) =>
+        read(store, (data) =>
+          data.steps
+            .filter((s) => s.deploymentId === id)
+            .sort(
+              (a, b) => a.startedAt - b.startedAt || byString<DeploymentStep>((s) => s.id)(a, b),
+            ),
+        ),
+      startStep: (step) =>
+        transact(store, (data) =>
+          data.steps.some((s) => s.deploymentId === step.deploymentId && s.name === step.name)
+            ? { ok: undefined }
+            : {
+                ok: undefined,
+                data: {
+                  ...data,
+                  steps: [
+                    ...data.steps,
+                    {
+                      id: step.id,
+                      deploymentId: step.deploymentId,
+                      name: step.name,
+                      status: "RUNNING",
+                      startedAt: step.at,
+                    },
+                  ],
+                },
+              },
+        ),
+      finishStep: (step) =>
+        transact(store, (data) => ({
+          ok: undefined,
+          data: {
+            ...data,
+            steps: data.steps.map((s) =>
+              s.deploymentId === step.deploymentId && s.name === step.name && s.status === "RUNNING"
+                ? {
+                    ...s,
+                    status: step.status,
+                    endedAt: step.at,
+                    ...(step.message === undefined ? {} : { message: step.message }),
+                  }
+                : s,
+            ),
+          },
+        })),
+    }),
+  ),
+);
+
+// ---------------------------------------------------------------------------
+// Routes and the project's live deployment and pin
+
+export const InMemoryRouteRepository = Layer.effect(
+  RouteRepository,
+  Effect.gen(function* () {
+    const store = yield* InMemoryStore;
+    const ids = yield* Ids;
+    const byHostname = byString<Route>((r) => r.hostname);
+    return RouteRepository.of({
+      point: (input) =>
+        // An id for each hostname, used only by the ones that do not exist yet.
+        Effect.forEach(input.routes, (target) =>
+          Effect.map(ids.next("route"), (id) => ({ ...target, id })),
+        ).pipe(
+          Effect.flatMap((targets) =>
+            transact(store, (data) => {
+              const routes = new Map(data.routes);
+              const pointed = targets.map((target): Route => {
+                const existing = routes.get(target.hostname);
+                const route: Route =
+                  existing === undefined
+                    ? {
+                        id: target.id,
+                        workspaceId: input.workspaceId,
+                        projectId: input.projectId,
+                        environmentId: input.environmentId,
+                        deploymentId: input.deploymentId,
+                        hostname: target.hostname,
+                        kind: target.kind,
+                        createdAt: input.at,
+                        updatedAt: input.at,
+                      }
+                    : {
+                        ...existing,
+                        environmentId: input.environmentId,
+                        deploymentId: input.deploymentId,
+                        updatedAt: input.at,
+                      };
+                routes.set(route.hostname, route);
+                return route;
+              });
+              let projects = data.projects;
+              if (input.liveTraffic !== undefined) {
+                const project = data.projects.get(input.projectId);
+                if (project === undefined) throw new Error(`project ${input.projectId} not found`);
+                projects = put(projects, project.id, {
+                  ...project,
+                  liveDeploymentId: input.deploymentId,
+                  rolledBack: input.liveTraffic.rolledBack,
+                  updatedAt: input.at,
+                });
+              }
+              return { ok: pointed, data: { ...data, routes, projects } };
+            }),
+          ),
+        ),
+      setPin: (projectId, rolledBack, at) =>
+        transact(store, (data) => {
+          const project = data.projects.get(projectId);
+          return project === undefined
+            ? { ok: undefined }
+            : {
+                ok: undefined,
+                data: {
+                  ...data,
+                  projects: put(data.projects, projectId, {
+                    ...project,
+                    rolledBack,
+                    updatedAt: at,
+                  }),
+                },
+              };
+        }),
+      listByDeployment: (deploymentId) =>
+        read(store, (data) =>
+          [...data.routes.values()].filter((r) => r.deploymentId === deploymentId).sort(byHostname),
+        ),
+      listByProject: (projectId) =>
+        read(store, (data) =>
+          [...data.routes.values()].filter((r) => r.projectId === projectId).sort(byHostname),
+        ),
+      findByHostname: (hostname) =>
+        read(store, (data) => Option.fromNullable(data.routes.get(hostname))),
+    });
+  }),
+);
+
+// ---------------------------------------------------------------------------
+// Event log
+
+export const InMemoryEventLog = Layer.effect(
+  EventLog,
+  Effect.map(InMemoryStore, (store) =>
+    EventLog.of({
+      append: (event) =>
+        transact(store, (data) => {
+          const appended: DeploymentEvent = {
+            ...event,
+            seq: (data.events.at(-1)?.seq ?? 0n) + 1n,
+          };
+          return { ok: appended, data: { ...data, events: [...data.events, appended] } };
+        }),
+      listForDeployment: (deploymentId, afterSeq, limit) =>
+        read(store, (data) =>
+          data.events
+            .filter((e) => e.deploymentId === deploymentId && e.seq > afterSeq)
+            .slice(0, limit),
+        ),
+    }),
+  ),
+);
+
+// ---------------------------------------------------------------------------
+// Build storage
+
+export const IN_MEMORY_STORAGE_URL = "https://storage.ferry.test/";
+
+/** Stands for the client's PUT to an upload URL: the key now holds an object of this size. */
+export const uploadBuildContext = (key: string, sizeBytes = 1024) =>
+  Effect.flatMap(InMemoryStore, (store) =>
+    Ref.update(store, (data) => ({
+      ...data,
+      buildContexts: put(data.buildContexts, key, sizeBytes),
+    })),
+  );
+
+export const InMemoryBuildStorage = Layer.effect(
+  BuildStorage,
+  Effect.map(InMemoryStore, (store) =>
+    BuildStorage.of({
+      createUploadUrl: (key, options) =>
+        Effect.map(Clock.currentTimeMillis, (now) => ({
+          url: `${IN_MEMORY_STORAGE_URL}${key}`,
+          expiresAt: now + options.expiresInSeconds * 1000,
+          headers: { "content-type": "application/gzip" },
+          maxSizeBytes: options.maxSizeBytes,
+        })),
+      stat: (key) =>
+        read(store, (data) =>
+          Option.fromNullable(data.buildContexts.get(key)).pipe(
+            Option.map((sizeBytes) => ({ sizeBytes })),
+          ),
+        ),
+      remove: (key) =>
+        transact(store, (data) => {
+          const buildContexts = new Map(data.buildContexts);
+          buildContexts.delete(key);
+          return { ok: undefined, data: { ...data, buildContexts } };
+        }),
+    }),
+  ),
+);
+
+// ---------------------------------------------------------------------------
+// Platform
+
+export const TEST_APEX_DOMAIN = "ferry.test";
+export const TEST_REGIONS: ReadonlyArray<string> = ["local-1", "local-2"];
+
+export const TestPlatform = Layer.succeed(Platform, {
+  apexDomain: TEST_APEX_DOMAIN,
+  availableRegions: TEST_REGIONS,
+});
+
+// ---------------------------------------------------------------------------
+// Workflow engine
+
+type StartDeploy = ProjectOperation & { readonly deploymentId: DeploymentId };
+type PromoteOperation = ProjectOperation & { readonly targetDeploymentId: DeploymentId };
+type RollbackOperation = ProjectOperation & {
+  readonly sourceDeploymentId: DeploymentId;
+  readonly targetDeploymentId: DeploymentId;
+};
+
+export type WorkflowCall =
+  | { readonly _tag: "startDeploy"; readonly operation: StartDeploy }
+  | { readonly _tag: "promote"; readonly operation: PromoteOperation }
+  | { readonly _tag: "rollback"; readonly operation: RollbackOperation }
+  | { readonly _tag: "cancel"; readonly invocationId: string };
+
+export type WorkflowOperationName = WorkflowCall["_tag"];
+
+/** Steers and observes the fake WorkflowEngine. */
+export class WorkflowEngineControl extends Context.Tag(
+  "@ferry/domain/testing/WorkflowEngineControl",
+)<
+  WorkflowEngineControl,
+  {
+    /** Every call received, in order, including the ones made to fail. */
+    readonly calls: Effect.Effect<ReadonlyArray<WorkflowCall>>;
+    /**
+     * From now on, calls of these operations (every operation when omitted)
+     * fail with WorkflowUnavailable(reason) without doing anything; `undefined` heals them.
+     */
+    readonly setUnavailable: (
+      reason: string | undefined,
+      operations?: ReadonlyArray<WorkflowOperationName>,
+    ) => Effect.Effect<void>;
+    /**
+     * Runs once, inside the project's serialized section, just before the next
+     * promote or rollback re-reads state: a change that happened while the call
+     * waited in the queue.
+     */
+    readonly beforeNextApply: (change: Effect.Effect<void>) => Effect.Effect<void>;
+  }
+>() {}
+
+type ApplyServices =
+  | DeploymentRepository
+  | ProjectRepository
+  | EnvironmentRepository
+  | RouteRepository
+  | WorkspaceRepository
+  | Platform;
+
+const ALL_OPERATIONS: ReadonlyArray<WorkflowOperationName> = [
+  "startDeploy",
+  "promote",
+  "rollback",
+  "cancel",
+];
+
+/**
+ * A WorkflowEngine that does what the real workflows do, minus the deploy
+ * itself: startDeploy only queues (one invocation id per deployment, so a
+ * repeat starts nothing new); promote and rollback run `applyPromote` /
+ * `applyRollback` against the same repositories, one at a time per project;
+ * with an idempotency key, a repeat returns the first outcome.
+ */
+export const InMemoryWorkflowEngine = Layer.effectContext(
+  Effect.gen(function* () {
+    const services = yield* Effect.context<ApplyServices>();
+    const calls = yield* Ref.make<ReadonlyArray<WorkflowCall>>([]);
+    const unavailable = yield* Ref.make<ReadonlyMap<WorkflowOperationName, string>>(new Map());
+    const pendingChange = yield* Ref.make<Option.Option<Effect.Effect<void>>>(Option.none());
+    const invocations = yield* Ref.make<ReadonlyMap<DeploymentId, string>>(new Map());
+    const outcomes = yield* Ref.make<
+      ReadonlyMap<string, Exit.Exit<TrafficResult, PreconditionFailed | NotFound>>
+    >(new Map());
+    const locks = new Map<ProjectId, Effect.Semaphore>();
+
+    const receive = (call: WorkflowCall) =>
+      Ref.update(calls, (all) => [...all, call]).pipe(
+        Effect.zipRight(Ref.get(unavailable)),
+        Effect.flatMap((down) => {
+          const reason = down.get(call._tag);
+          return reason === undefined
+            ? Effect.void
+            : Effect.fail(new WorkflowUnavailable({ reason }));
+        }),
+      );
+
+    const serialized = <A, E>(projectId: ProjectId, effect: Effect.Effect<A, E>) =>
+      Effect.suspend(() => {
+        let lock = locks.get(projectId);
+        if (lock === undefined) {
+          lock = Effect.unsafeMakeSemaphore(1);
+          locks.set(projectId, lock);
+        }
+        return lock.withPermits(1)(effect);
+      });
+
+    const runTraffic = (
+      name: "promote" | "rollback",
+      operation: ProjectOperation,
+      apply: Effect.Effect<TrafficResult, PreconditionFailed | NotFound, ApplyServices>,
+    ) => {
+      const run = Ref.getAndSet(pendingChange, Option.none()).pipe(
+        Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: (change) => change })),
+        Effect.zipRight(apply),
+        Effect.provide(services),
+      );
+      const key = operation.idempotencyKey;
+      if (key === undefined) return serialized(operation.projectId, run);
+      const cacheKey = `${name}/${operation.projectId}/${key}`;
+      return serialized(
+        operation.projectId,
+        Ref.get(outcomes).pipe(
+          Effect.flatMap((known) => {
+            const first = known.get(cacheKey);
+            if (first !== undefined) return first;
+            return Effect.exit(run).pipe(
+              Effect.tap((exit) => Ref.update(outcomes, (all) => put(all, cacheKey, exit))),
+              Effect.flatten,
+            );
+          }),
+        ),
+      );
+    };
+
+    const engine = WorkflowEngine.of({
+      startDeploy: (operation) =>
+        receive({ _tag: "startDeploy", operation }).pipe(
+          Effect.zipRight(
+            Ref.modify(
+              invocations,
+              (all): [{ readonly invocationId: string }, ReadonlyMap<DeploymentId, string>] => {
+                const known = all.get(operation.deploymentId);
+                if (known !== undefined) return [{ invocationId: known }, all];
+                const invocationId = `inv_${all.size + 1}`;
+                return [{ invocationId }, put(all, operation.deploymentId, invocationId)];
+              },
+            ),
+          ),
+        ),
+      promote: (operation) =>
+        receive({ _tag: "promote", operation }).pipe(
+          Effect.zipRight(
+            runTraffic("promote", operation, applyPromote(operation, operation.targetDeploymentId)),
+          ),
+        ),
+      rollback: (operation) =>
+        receive({ _tag: "rollback", operation }).pipe(
+          Effect.zipRight(
+            runTraffic(
+              "rollback",
+              operation,
+              applyRollback(operation, operation.sourceDeploymentId, operation.targetDeploymentId),
+            ),
+          ),
+        ),
+      cancel: (invocationId) => receive({ _tag: "cancel", invocationId }),
+    });
+
+    const control = WorkflowEngineControl.of({
+      calls: Ref.get(calls),
+      setUnavailable: (reason, operations = ALL_OPERATIONS) =>
+        Ref.update(unavailable, (current) => {
+          const next = new Map(current);
+          for (const operation of operations)
+            if (reason === undefined) next.delete(operation);
+            else next.set(operation, reason);
+          return next;
+        }),
+      beforeNextApply: (change) => Ref.set(pendingChange, Option.some(change)),
+    });
+
+    return Context.make(WorkflowEngine, engine).pipe(Context.add(WorkflowEngineControl, control));
+  }),
+);
+
+// ---------------------------------------------------------------------------
+// Everything together
+
+/** Every repository, the event log and build storage, on one store. Needs InMemoryStore and Ids. */
+export const InMemoryRepositories = Layer.mergeAll(
+  InMemoryWorkspaceRepository,
+  InMemoryApiKeyRepository,
+  InMemoryProjectRepository,
+  InMemoryEnvironmentRepository,
+  InMemoryEnvironmentVariableRepository,
+  InMemoryDeploymentRepository,
+  InMemoryRouteRepository,
+  InMemoryEventLog,
+  InMemoryBuildStorage,
+);
+
+/**
+ * Every port in memory, with TestPlatform, Ids.layer, the store and the
+ * workflow engine's control. Fresh state each time it is built.
+ */
+export const InMemoryLayer = InMemoryWorkflowEngine.pipe(
+  Layer.provideMerge(Layer.mergeAll(InMemoryRepositories, TestPlatform)),
+  Layer.provideMerge(Layer.mergeAll(InMemoryStore.layer, Ids.layer)),
+);
