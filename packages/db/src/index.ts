@@ -1,0 +1,33 @@
+// @ferry/db: Ferry's persistence. The Prisma client and its types, the
+// connection to PostgreSQL or the embedded PGlite, and the migrations.
+export {
+  type DatabaseConfig,
+  DEFAULT_DATA_DIR,
+  databaseConfigFromEnv,
+  describeDatabaseConfig,
+  redactUrl,
+} from "./config.ts";
+export {
+  type Database,
+  type OpenDatabaseOptions,
+  openDatabase,
+  openEmbedded,
+} from "./database.ts";
+export * from "./generated/prisma/client.ts";
+export { checksumOf, type MigrationFile, readMigrations } from "./migrations/files.ts";
+export {
+  MIGRATION_ADVISORY_LOCK_KEY,
+  type MigrateOptions,
+  type MigrateResult,
+  MigrationError,
+  type MigrationErrorCode,
+  type MigrationTarget,
+  migrate,
+} from "./migrations/migrate.ts";
+export { MIGRATIONS_DIR, SCHEMA_PATH } from "./paths.ts";
+export {
+  type EmbeddedPostgres,
+  PGLITE_SOCKET_MAX_CONNECTIONS,
+  type StartEmbeddedPostgresOptions,
+  startEmbeddedPostgres,
+} from "./pglite.ts";

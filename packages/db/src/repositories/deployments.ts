@@ -1,0 +1,257 @@
+/** DeploymentRepository on Prisma. */
+import {
+  type Deployment,
+  type DeploymentId,
+  DeploymentRepository,
+  type DeploymentSource,
+  type DeploymentStep,
+  type EnvironmentId,
+  type GitCommit,
+  IdempotencyKeyTaken,
+  type ProjectId,
+  type SnapshotVariable,
+  type StepId,
+  type StepName,
+  type WorkspaceId,
+} from "@ferry/domain";
+import { Effect, Layer, Option } from "effect";
+import type { Prisma, DeploymentStep as StepRow } from "../generated/prisma/client.ts";
+import { Db, optionalMillis, present, query, queryUnique, toDate, toMillis } from "./prisma.ts";
+import { toVariableValue } from "./variables.ts";
+
+/** Every deployment read carries its environment's slug. */
+const withEnvironment = { environment: { select: { slug: true } } } as const;
+type DeploymentRow = Prisma.DeploymentGetPayload<{ include: typeof withEnvironment }>;
+
+const toSource = (row: DeploymentRow): DeploymentSource =>
+  row.sourceKind === "DOCKER_IMAGE"
+    ? { _tag: "DockerImage", image: row.dockerImage ?? "" }
+    : {
+        _tag: "BuildContext",
+        buildContextPath: row.buildContextPath ?? "",
+        dockerfilePath: row.dockerfilePath ?? "Dockerfile",
+      };
+
+const toGitCommit = (row: DeploymentRow): GitCommit | undefined => {
+  const commit: GitCommit = {
+    ...present("commitSha", row.gitCommitSha),
+    ...present("branch", row.gitBranch),
+    ...present("commitMessage", row.gitCommitMessage),
+    ...present("authorHandle", row.gitAuthorHandle),
+    ...present("authorAvatarUrl", row.gitAuthorAvatarUrl),
+    ...present(
+      "timestamp",
+      row.gitCommitTimestamp === null ? null : Number(row.gitCommitTimestamp),
+    ),
+  };
+  return Object.keys(commit).length === 0 ? undefined : commit;
+};
+
+export const toDeployment = (row: DeploymentRow): Deployment => ({
+  id: row.id as DeploymentId,
+  workspaceId: row.workspaceId as WorkspaceId,
+  projectId: row.projectId as ProjectId,
+  environmentId: row.environmentId as EnvironmentId,
+  environmentSlug: row.environment.slug,
+  status: row.status,
+  source: toSource(row),
+  ...present("gitCommit", toGitCommit(row)),
+  regions: row.regions,
+  ...present("image", row.image),
+  ...present("idempotencyKey", row.idempotencyKey),
+  ...present("restateInvocationId", row.restateInvocationId),
+  ...present("errorMessage", row.errorMessage),
+  createdAt: toMillis(row.createdAt),
+  updatedAt: toMillis(row.updatedAt),
+});
+
+const toStep = (row: StepRow): DeploymentStep => ({
+  id: row.id as StepId,
+  deploymentId: row.deploymentId as DeploymentId,
+  name: row.name as StepName,
+  status: row.status,
+  startedAt: toMillis(row.startedAt),
+  ...present("endedAt", optionalMillis(row.endedAt)),
+  ...present("message", row.message),
+});
+
+const isSnapshot = (value: unknown): value is ReadonlyArray<SnapshotVariable> =>
+  Array.isArray(value) &&
+  value.every(
+    (item) =>
+      typeof item === "object" &&
+      item !== null &&
+      (item._tag === "Plain" || item._tag === "Secret") &&
+      typeof item.key === "string",
+  );
+
+export const DeploymentRepositoryLive = Layer.effect(
+  DeploymentRepository,
+  Effect.map(Db, (db) => {
+    const findById = (id: string) =>
+      query(() => db.deployment.findUnique({ where: { id }, include: withEnvironment })).pipe(
+        Effect.map((row) => Option.fromNullable(row).pipe(Option.map(toDeployment))),
+      );
+    return {
+      create: (deployment) =>
+        queryUnique(
+          () =>
+            db.$transaction(async (tx) => {
+              // Read the variables in the same transaction as the insert: the snapshot is exactly
+              // the environment as it was when the deployment was accepted.
+              const variables = await tx.environmentVariable.findMany({
+                where: { environmentId: deployment.environmentId },
+                orderBy: { key: "asc" },
+              });
+              const snapshot: Array<SnapshotVariable> = variables.map((row) => {
+                const value = toVariableValue(row);
+                return value._tag === "Plain"
+                  ? { _tag: "Plain", key: row.key, value: value.value }
+                  : { _tag: "Secret", key: row.key, sealed: value.sealed };
+              });
+              const git = deployment.gitCommit;
+              return tx.deployment.create({
+                include: withEnvironment,
+                data: {
+                  id: deployment.id,
+                  workspaceId: deployment.workspaceId,
+                  projectId: deployment.projectId,
+                  environmentId: deployment.environmentId,
+                  status: deployment.status,
+                  sourceKind:
+                    deployment.source._tag === "DockerImage" ? "DOCKER_IMAGE" : "BUILD_CONTEXT",
+                  dockerImage:
+                    deployment.source._tag === "DockerImage" ? deployment.source.image : null,
+                  buildContextPath:
+                    deployment.source._tag === "BuildContext"
+                      ? deployment.source.buildContextPath
+                      : null,
+                  dockerfilePath:
+                    deployment.source._tag === "BuildContext"
+                      ? deployment.source.dockerfilePath
+                      : null,
+                  image: deployment.image ?? null,
+                  gitCommitSha: git?.commitSha ?? null,
+                  gitBranch: git?.branch ?? null,
+                  gitCommitMessage: git?.commitMessage ?? null,
+                  gitAuthorHandle: git?.authorHandle ?? null,
+                  gitAuthorAvatarUrl: git?.authorAvatarUrl ?? null,
+                  gitCommitTimestamp: git?.timestamp === undefined ? null : BigInt(git.timestamp),
+                  regions: [...deployment.regions],
+                  envSnapshot: snapshot,
+                  idempotencyKey: deployment.idempotencyKey ?? null,
+                  restateInvocationId: deployment.restateInvocationId ?? null,
+                  errorMessage: deployment.errorMessage ?? null,
+                  createdAt: toDate(deployment.createdAt),
+                  updatedAt: toDate(deployment.updatedAt),
+                },
+              });
+            }),
+          () => new IdempotencyKeyTaken({ idempotencyKey: deployment.idempotencyKey ?? "" }),
+        ).pipe(Effect.map(toDeployment)),
+      findById: (workspaceId, id) =>
+        findById(id).pipe(Effect.map(Option.filter((d) => d.workspaceId === workspaceId))),
+      findByIdempotencyKey: (workspaceId, key) =>
+        query(() =>
+          db.deployment.findUnique({
+            where: { workspaceId_idempotencyKey: { workspaceId, idempotencyKey: key } },
+            include: withEnvironment,
+          }),
+        ).pipe(Effect.map((row) => Option.fromNullable(row).pipe(Option.map(toDeployment)))),
+      list: (q) =>
+        query(() =>
+          db.deployment.findMany({
+            where: {
+              workspaceId: q.workspaceId,
+              projectId: q.projectId,
+              ...(q.environmentId === undefined ? {} : { environmentId: q.environmentId }),
+              ...(q.statuses === undefined || q.statuses.length === 0
+                ? {}
+                : { status: { in: [...q.statuses] } }),
+              ...(q.beforeId === undefined ? {} : { id: { lt: q.beforeId } }),
+            },
+            orderBy: { id: "desc" },
+            take: q.limit,
+            include: withEnvironment,
+          }),
+        ).pipe(Effect.map((rows) => rows.map(toDeployment))),
+      setInvocationId: (id, invocationId) =>
+        query(() =>
+          db.deployment.updateMany({ where: { id }, data: { restateInvocationId: invocationId } }),
+        ).pipe(Effect.asVoid),
+      updateStatus: (id, change) =>
+        Effect.gen(function* () {
+          const updated = yield* query(() =>
+            db.deployment.updateMany({
+              where: { id, status: { in: [...change.from] } },
+              data: {
+                status: change.to,
+                updatedAt: toDate(change.at),
+                ...(change.errorMessage === undefined ? {} : { errorMessage: change.errorMessage }),
+                ...(change.image === undefined ? {} : { image: change.image }),
+                ...(change.releaseIdempotencyKey === true ? { idempotencyKey: null } : {}),
+              },
+            }),
+          );
+          return updated.count === 0 ? Option.none() : yield* findById(id);
+        }),
+      snapshot: (id) =>
+        query(() =>
+          db.deployment.findUniqueOrThrow({ where: { id }, select: { envSnapshot: true } }),
+        ).pipe(
+          Effect.flatMap(({ envSnapshot }) =>
+            isSnapshot(envSnapshot)
+              ? Effect.succeed(envSnapshot)
+              : Effect.die(new Error(`deployment ${id} has a malformed variable snapshot`)),
+          ),
+        ),
+      supersedeOlderPending: (input) =>
+        query(() =>
+          db.deployment.updateManyAndReturn({
+            where: {
+              projectId: input.projectId,
+              environmentId: input.environmentId,
+              gitBranch: input.branch ?? null,
+              status: "PENDING",
+              id: { lt: input.newerThan },
+            },
+            data: { status: "SUPERSEDED", updatedAt: toDate(input.at) },
+            select: { id: true },
+          }),
+        ).pipe(Effect.map((rows) => rows.map((row) => row.id as DeploymentId))),
+      listSteps: (id) =>
+        query(() =>
+          db.deploymentStep.findMany({
+            where: { deploymentId: id },
+            orderBy: [{ startedAt: "asc" }, { id: "asc" }],
+          }),
+        ).pipe(Effect.map((rows) => rows.map(toStep))),
+      startStep: (step) =>
+        query(() =>
+          db.deploymentStep.createMany({
+            data: [
+              {
+                id: step.id,
+                deploymentId: step.deploymentId,
+                name: step.name,
+                status: "RUNNING",
+                startedAt: toDate(step.at),
+              },
+            ],
+            skipDuplicates: true,
+          }),
+        ).pipe(Effect.asVoid),
+      finishStep: (step) =>
+        query(() =>
+          db.deploymentStep.updateMany({
+            where: { deploymentId: step.deploymentId, name: step.name, status: "RUNNING" },
+            data: {
+              status: step.status,
+              endedAt: toDate(step.at),
+              ...(step.message === undefined ? {} : { message: step.message }),
+            },
+          }),
+        ).pipe(Effect.asVoid),
+    };
+  }),
+);

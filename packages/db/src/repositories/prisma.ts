@@ -1,0 +1,36 @@
+/**
+ * The Prisma client as an Effect service, and the few helpers every
+ * repository uses to run queries: failures of the database are defects
+ * (they surface as Internal and are retried by the workflow engine); only
+ * the outcomes a port names (a unique key taken) become typed errors.
+ */
+import { Context, Effect } from "effect";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
+
+export class Db extends Context.Tag("@ferry/db/Db")<Db, PrismaClient>() {}
+
+/** The client or an interactive transaction's client. */
+export type DbClient = PrismaClient | Prisma.TransactionClient;
+
+/** Runs a query; a rejected promise is a defect. */
+export const query = <A>(run: () => Promise<A>): Effect.Effect<A> => Effect.promise(run);
+
+/** True when `error` is a unique-constraint violation (Prisma P2002). */
+export const isUniqueViolation = (error: unknown): boolean =>
+  error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+
+/** Runs a query whose unique-constraint violation means `onTaken()`; other failures are defects. */
+export const queryUnique = <A, E>(run: () => Promise<A>, onTaken: () => E): Effect.Effect<A, E> =>
+  Effect.tryPromise({ try: run, catch: (error) => error }).pipe(
+    Effect.catchAll((error) =>
+      isUniqueViolation(error) ? Effect.fail(onTaken()) : Effect.die(error),
+    ),
+  );
+
+export const toDate = (millis: number): Date => new Date(millis);
+export const toMillis = (date: Date): number => date.getTime();
+export const optionalMillis = (date: Date | null): number | undefined =>
+  date === null ? undefined : date.getTime();
+/** `null` columns become absent optional fields (exactOptionalPropertyTypes). */
+export const present = <K extends string, V>(key: K, value: V | null | undefined) =>
+  (value === null || value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
