@@ -15,11 +15,15 @@ export class EnvironmentVariableRepository extends Context.Tag(
 )<
   EnvironmentVariableRepository,
   {
-    /** Creates or replaces each key, in one transaction; other keys are left alone. */
+    /**
+     * Creates or replaces each key and removes `removeKeys`, all in one
+     * transaction; other keys are left alone.
+     */
     readonly set: (
       environmentId: EnvironmentId,
       variables: ReadonlyArray<VariableWrite>,
       at: number,
+      removeKeys?: ReadonlyArray<string>,
     ) => Effect.Effect<void>;
     /** Removes the keys; returns how many existed. */
     readonly unset: (

@@ -34,6 +34,7 @@ import { type DeploymentEvent, EventLog } from "../ports/events.ts";
 import { Platform } from "../ports/platform.ts";
 import { EnvironmentRepository, ProjectRepository } from "../ports/projects.ts";
 import { RouteRepository } from "../ports/routes.ts";
+import { SecretBox, SecretBoxError } from "../ports/secret-box.ts";
 import { EnvironmentVariableRepository } from "../ports/variables.ts";
 import {
   type ProjectOperation,
@@ -293,9 +294,10 @@ export const InMemoryEnvironmentVariableRepository = Layer.effect(
   EnvironmentVariableRepository,
   Effect.map(InMemoryStore, (store) =>
     EnvironmentVariableRepository.of({
-      set: (environmentId, variables, at) =>
+      set: (environmentId, variables, at, removeKeys = []) =>
         transact(store, (data) => {
           const current = new Map(data.variables.get(environmentId));
+          for (const key of removeKeys) current.delete(key);
           for (const variable of variables) {
             const existing = current.get(variable.key);
             current.set(variable.key, {
@@ -665,6 +667,35 @@ export const TestPlatform = Layer.succeed(Platform, {
   apexDomain: TEST_APEX_DOMAIN,
   availableRegions: TEST_REGIONS,
 });
+
+// ---------------------------------------------------------------------------
+// Secret box
+
+export const TEST_SECRET_KEY_ID = "test";
+const TEST_SEALED_PREFIX = "sealed:";
+const reverse = (text: string): string => Array.from(text).reverse().join("");
+
+/**
+ * A reversible SecretBox for tests, NOT encryption: it seals under key id
+ * "test" as "sealed:" + the text reversed, so a sealed value never equals its
+ * plaintext and a test can still read it back. Opening anything else fails.
+ */
+export const TestSecretBox = Layer.succeed(
+  SecretBox,
+  SecretBox.of({
+    seal: (plaintext) =>
+      Effect.succeed({
+        keyId: TEST_SECRET_KEY_ID,
+        ciphertext: `${TEST_SEALED_PREFIX}${reverse(plaintext)}`,
+      }),
+    open: (sealed) =>
+      sealed.keyId === TEST_SECRET_KEY_ID && sealed.ciphertext.startsWith(TEST_SEALED_PREFIX)
+        ? Effect.succeed(reverse(sealed.ciphertext.slice(TEST_SEALED_PREFIX.length)))
+        : Effect.fail(
+            new SecretBoxError({ reason: `unknown key or ciphertext (key id "${sealed.keyId}")` }),
+          ),
+  }),
+);
 
 // ---------------------------------------------------------------------------
 // Workflow engine

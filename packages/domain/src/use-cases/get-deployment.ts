@@ -1,7 +1,9 @@
 /**
  * GetDeployment: the deployment with its steps and hostnames. Hostnames come
  * from the routes table; if that lookup fails the call still succeeds, with
- * no hostnames (and a warning in the log), as the API contract promises.
+ * no hostnames (and a warning in the log), as the API contract promises, and
+ * says so (`routesUnavailable`) so that clients can tell "no routes" from
+ * "routes unknown".
  */
 import { Effect } from "effect";
 import type { NotFound, ValidationError } from "../errors.ts";
@@ -16,6 +18,8 @@ export interface DeploymentView {
   readonly deployment: Deployment;
   readonly steps: ReadonlyArray<DeploymentStep>;
   readonly routes: ReadonlyArray<Route>;
+  /** True when the routes could not be read: `routes` is then empty whatever exists. */
+  readonly routesUnavailable: boolean;
 }
 
 export const getDeployment = (
@@ -30,14 +34,13 @@ export const getDeployment = (
     const id = yield* parseDeploymentId("deploymentId")(request.deploymentId);
     const deployment = yield* requireDeployment(workspaceId, id);
     const steps = yield* (yield* DeploymentRepository).listSteps(id);
-    const routes = yield* (yield* RouteRepository)
-      .listByDeployment(id)
-      .pipe(
-        Effect.catchAllCause((cause) =>
-          Effect.logWarning("route lookup failed; answering without hostnames", cause).pipe(
-            Effect.as([] as ReadonlyArray<Route>),
-          ),
+    const routes = yield* (yield* RouteRepository).listByDeployment(id).pipe(
+      Effect.map((routes) => ({ routes, routesUnavailable: false })),
+      Effect.catchAllCause((cause) =>
+        Effect.logWarning("route lookup failed; answering without hostnames", cause).pipe(
+          Effect.as({ routes: [] as ReadonlyArray<Route>, routesUnavailable: true }),
         ),
-      );
-    return { deployment, steps, routes };
+      ),
+    );
+    return { deployment, steps, ...routes };
   });
