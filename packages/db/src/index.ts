@@ -31,3 +31,4 @@ export {
   type StartEmbeddedPostgresOptions,
   startEmbeddedPostgres,
 } from "./pglite.ts";
+export * from "./repositories/index.ts";

@@ -176,8 +176,12 @@ export const DeploymentRepositoryLive = Layer.effect(
           }),
         ).pipe(Effect.map((rows) => rows.map(toDeployment))),
       setInvocationId: (id, invocationId) =>
-        query(() =>
-          db.deployment.updateMany({ where: { id }, data: { restateInvocationId: invocationId } }),
+        // Not `updateMany`: Prisma's @updatedAt would stamp updated_at with this process's clock,
+        // while every other write takes its time from the caller. Recording the invocation is
+        // bookkeeping and leaves updated_at alone.
+        query(
+          () =>
+            db.$executeRaw`UPDATE "deployments" SET "restate_invocation_id" = ${invocationId} WHERE "id" = ${id}`,
         ).pipe(Effect.asVoid),
       updateStatus: (id, change) =>
         Effect.gen(function* () {
@@ -218,7 +222,10 @@ export const DeploymentRepositoryLive = Layer.effect(
             data: { status: "SUPERSEDED", updatedAt: toDate(input.at) },
             select: { id: true },
           }),
-        ).pipe(Effect.map((rows) => rows.map((row) => row.id as DeploymentId))),
+        ).pipe(
+          // UPDATE ... RETURNING has no order: oldest first, like the in-memory repository.
+          Effect.map((rows) => rows.map((row) => row.id as DeploymentId).sort()),
+        ),
       listSteps: (id) =>
         query(() =>
           db.deploymentStep.findMany({

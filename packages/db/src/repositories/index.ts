@@ -2,6 +2,7 @@
 import { Layer } from "effect";
 import { DeploymentRepositoryLive } from "./deployments.ts";
 import { EventLogLive } from "./events.ts";
+import { InstanceRepositoryLive } from "./instances.ts";
 import { EnvironmentRepositoryLive, ProjectRepositoryLive } from "./projects.ts";
 import { RouteRepositoryLive } from "./routes.ts";
 import { EnvironmentVariableRepositoryLive } from "./variables.ts";
@@ -9,6 +10,7 @@ import { ApiKeyRepositoryLive, WorkspaceRepositoryLive } from "./workspaces.ts";
 
 export { DeploymentRepositoryLive } from "./deployments.ts";
 export { EventLogLive } from "./events.ts";
+export { InstanceRepositoryLive, toInstance } from "./instances.ts";
 export { Db, type DbClient } from "./prisma.ts";
 export { EnvironmentRepositoryLive, ProjectRepositoryLive } from "./projects.ts";
 export { RouteRepositoryLive } from "./routes.ts";
@@ -25,4 +27,5 @@ export const RepositoriesLive = Layer.mergeAll(
   DeploymentRepositoryLive,
   RouteRepositoryLive,
   EventLogLive,
+  InstanceRepositoryLive,
 );

@@ -90,8 +90,9 @@ export const RouteRepositoryLive = Layer.effect(
           return rows.map(toRoute);
         }),
       setPin: (projectId, rolledBack, at) =>
+        // updateMany: an unknown project changes nothing (like the in-memory repository), not a defect.
         query(() =>
-          db.project.update({
+          db.project.updateMany({
             where: { id: projectId },
             data: { rolledBack, updatedAt: toDate(at) },
           }),

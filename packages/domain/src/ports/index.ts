@@ -2,6 +2,7 @@ export * from "./build-storage.ts";
 export * from "./container-runtime.ts";
 export * from "./deployments.ts";
 export * from "./events.ts";
+export * from "./instances.ts";
 export * from "./platform.ts";
 export * from "./projects.ts";
 export * from "./routes.ts";

@@ -512,6 +512,10 @@ export const InMemoryRouteRepository = Layer.effect(
     const store = yield* InMemoryStore;
     const ids = yield* Ids;
     const byHostname = byString<Route>((r) => r.hostname);
+    // The port's order: kind (DEPLOYMENT, BRANCH, ENVIRONMENT, LIVE), then hostname.
+    const KIND_ORDER = ["DEPLOYMENT", "BRANCH", "ENVIRONMENT", "LIVE"];
+    const byKindThenHostname = (a: Route, b: Route) =>
+      KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || byHostname(a, b);
     return RouteRepository.of({
       point: (input) =>
         // An id for each hostname, used only by the ones that do not exist yet.
@@ -540,6 +544,7 @@ export const InMemoryRouteRepository = Layer.effect(
                         ...existing,
                         environmentId: input.environmentId,
                         deploymentId: input.deploymentId,
+                        kind: target.kind,
                         updatedAt: input.at,
                       };
                 routes.set(route.hostname, route);
@@ -579,11 +584,15 @@ export const InMemoryRouteRepository = Layer.effect(
         }),
       listByDeployment: (deploymentId) =>
         read(store, (data) =>
-          [...data.routes.values()].filter((r) => r.deploymentId === deploymentId).sort(byHostname),
+          [...data.routes.values()]
+            .filter((r) => r.deploymentId === deploymentId)
+            .sort(byKindThenHostname),
         ),
       listByProject: (projectId) =>
         read(store, (data) =>
-          [...data.routes.values()].filter((r) => r.projectId === projectId).sort(byHostname),
+          [...data.routes.values()]
+            .filter((r) => r.projectId === projectId)
+            .sort(byKindThenHostname),
         ),
       findByHostname: (hostname) =>
         read(store, (data) => Option.fromNullable(data.routes.get(hostname))),

@@ -114,9 +114,7 @@ describe("cancelDeployment", () => {
         const id = yield* deployImage(acme, "localhost/web:1");
         yield* walk(id, path);
 
-        const error = yield* Effect.flip(
-          cancelDeployment(acme.workspace.id, { deploymentId: id }),
-        );
+        const error = yield* Effect.flip(cancelDeployment(acme.workspace.id, { deploymentId: id }));
 
         expect(error._tag).toBe("PreconditionFailed");
         expect(error.message).toBe(`deployment ${id} ${message}`);
@@ -131,9 +129,7 @@ describe("cancelDeployment", () => {
       const { acme, globex } = yield* seed;
       const id = yield* deployImage(acme, "localhost/web:1");
 
-      const error = yield* Effect.flip(
-        cancelDeployment(globex.workspace.id, { deploymentId: id }),
-      );
+      const error = yield* Effect.flip(cancelDeployment(globex.workspace.id, { deploymentId: id }));
 
       expect(error._tag).toBe("NotFound");
       expect(error.message).toBe(`deployment "${id}" not found`);
@@ -151,44 +147,51 @@ describe("cancelDeployment", () => {
         cancelDeployment(acme.workspace.id, { deploymentId: "prj_x" }),
       );
       expect(malformed._tag).toBe("ValidationError");
-      expect(malformed.message).toBe('deployment_id: "prj_x" is not a well-formed id for this field');
-    }).pipe(Effect.provide(TestLayer)),
-  );
-
-  it.effect("fails with WorkflowUnavailable, leaving the deployment PENDING, when the engine is down", () =>
-    Effect.gen(function* () {
-      const { acme } = yield* seed;
-      const id = yield* deployImage(acme, "localhost/web:1");
-      yield* (yield* WorkflowEngineControl).setUnavailable("restate is down", ["cancel"]);
-
-      const error = yield* Effect.flip(cancelDeployment(acme.workspace.id, { deploymentId: id }));
-
-      expect(error._tag).toBe("WorkflowUnavailable");
-      expect(error.message).toBe("restate is down");
-      expect(yield* statusOf(acme, id)).toBe("PENDING");
-    }).pipe(Effect.provide(TestLayer)),
-  );
-
-  it.effect("decides again when the workflow starts the deployment while it is being cancelled", () =>
-    Effect.gen(function* () {
-      const { acme } = yield* seed;
-      const id = yield* deployImage(acme, "localhost/web:1");
-      const engine = yield* WorkflowEngine;
-      // The workflow picks the deployment up right as the invocation is cancelled.
-      const racing = WorkflowEngine.of({
-        ...engine,
-        cancel: (invocationId) =>
-          engine.cancel(invocationId).pipe(Effect.zipRight(walk(id, ["DEPLOYING"]))),
-      });
-
-      const result = yield* cancelDeployment(acme.workspace.id, { deploymentId: id }).pipe(
-        Effect.provideService(WorkflowEngine, racing),
+      expect(malformed.message).toBe(
+        'deployment_id: "prj_x" is not a well-formed id for this field',
       );
-
-      expect(result).toStrictEqual({ deploymentId: id, status: "CANCELLED", changed: true });
-      expect(yield* cancelCalls).toHaveLength(1);
-      expect(yield* statusOf(acme, id)).toBe("DEPLOYING");
     }).pipe(Effect.provide(TestLayer)),
+  );
+
+  it.effect(
+    "fails with WorkflowUnavailable, leaving the deployment PENDING, when the engine is down",
+    () =>
+      Effect.gen(function* () {
+        const { acme } = yield* seed;
+        const id = yield* deployImage(acme, "localhost/web:1");
+        yield* (yield* WorkflowEngineControl).setUnavailable("restate is down", ["cancel"]);
+
+        const error = yield* Effect.flip(cancelDeployment(acme.workspace.id, { deploymentId: id }));
+
+        expect(error._tag).toBe("WorkflowUnavailable");
+        expect(error.message).toBe("restate is down");
+        expect(yield* statusOf(acme, id)).toBe("PENDING");
+      }).pipe(Effect.provide(TestLayer)),
+  );
+
+  it.effect(
+    "decides again when the workflow starts the deployment while it is being cancelled",
+    () =>
+      Effect.gen(function* () {
+        const { acme } = yield* seed;
+        const id = yield* deployImage(acme, "localhost/web:1");
+        const engine = yield* WorkflowEngine;
+        // The workflow picks the deployment up right as its invocation is cancelled.
+        const repositories = yield* Effect.context<DeploymentRepository>();
+        const moveOn = walk(id, ["DEPLOYING"]).pipe(Effect.provide(repositories));
+        const racing = WorkflowEngine.of({
+          ...engine,
+          cancel: (invocationId) => engine.cancel(invocationId).pipe(Effect.zipRight(moveOn)),
+        });
+
+        const result = yield* cancelDeployment(acme.workspace.id, { deploymentId: id }).pipe(
+          Effect.provideService(WorkflowEngine, racing),
+        );
+
+        expect(result).toStrictEqual({ deploymentId: id, status: "CANCELLED", changed: true });
+        expect(yield* cancelCalls).toHaveLength(1);
+        expect(yield* statusOf(acme, id)).toBe("DEPLOYING");
+      }).pipe(Effect.provide(TestLayer)),
   );
 
   it.effect("refuses when a newer deployment superseded it while it was being cancelled", () =>
@@ -196,10 +199,12 @@ describe("cancelDeployment", () => {
       const { acme } = yield* seed;
       const id = yield* deployImage(acme, "localhost/web:1");
       const engine = yield* WorkflowEngine;
+      // A newer deployment supersedes it right as its invocation is cancelled.
+      const repositories = yield* Effect.context<DeploymentRepository>();
+      const moveOn = walk(id, ["SUPERSEDED"]).pipe(Effect.provide(repositories));
       const racing = WorkflowEngine.of({
         ...engine,
-        cancel: (invocationId) =>
-          engine.cancel(invocationId).pipe(Effect.zipRight(walk(id, ["SUPERSEDED"]))),
+        cancel: (invocationId) => engine.cancel(invocationId).pipe(Effect.zipRight(moveOn)),
       });
 
       const error = yield* Effect.flip(

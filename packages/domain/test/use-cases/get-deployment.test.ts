@@ -76,9 +76,9 @@ describe("getDeployment", () => {
         updatedAt: NOW + 2000,
       });
       expect(view.routes).toStrictEqual([
-        route("web--acme.ferry.test", "LIVE"),
-        route("web--production--acme.ferry.test", "ENVIRONMENT"),
         route(`web-${idSuffix(id)}.ferry.test`, "DEPLOYMENT"),
+        route("web--production--acme.ferry.test", "ENVIRONMENT"),
+        route("web--acme.ferry.test", "LIVE"),
       ]);
     }).pipe(Effect.provide(TestLayer)),
   );

@@ -191,9 +191,9 @@ describe("promote and rollback: the product scenario", () => {
         ),
       );
       expect((yield* routes.listByDeployment(v1)).map((r) => [r.hostname, r.kind])).toStrictEqual([
-        [LIVE, "LIVE"],
-        [ENV, "ENVIRONMENT"],
         [own(v1), "DEPLOYMENT"],
+        [ENV, "ENVIRONMENT"],
+        [LIVE, "LIVE"],
       ]);
       expect((yield* routes.listByDeployment(v2)).map((r) => r.hostname)).toStrictEqual([own(v2)]);
     }).pipe(Effect.provide(TestLayer)),

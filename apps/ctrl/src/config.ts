@@ -1,0 +1,350 @@
+/**
+ * ctrl's configuration: the ONLY module that reads `process.env` (and the
+ * optional JSON file named by FERRY_CONFIG). Every setting is decoded with
+ * Effect Schema at start; every missing or malformed value is reported, each
+ * on its own line naming where it came from, before anything else happens.
+ *
+ * Precedence: environment variable, then the config file, then the default.
+ * An empty environment variable counts as unset. Values that are secrets
+ * (FERRY_SECRET_KEYS, FERRY_BOOTSTRAP_TOKEN, DATABASE_URL) are never echoed
+ * in a message.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { type DatabaseConfig, DEFAULT_DATA_DIR } from "@ferry/db";
+import { isDnsLabel } from "@ferry/domain";
+import { parseKeyRing } from "@ferry/secret-box";
+import { Either, ParseResult, Schema } from "effect";
+
+export interface CtrlConfig {
+  /** Where the API listens. */
+  readonly api: { readonly host: string; readonly port: number };
+  /** Absolute: the embedded database, generated keys and (by default) build contexts live here. */
+  readonly dataDir: string;
+  /** PostgreSQL when DATABASE_URL is set, else the embedded PGlite in `<dataDir>/pglite`. */
+  readonly database: DatabaseConfig;
+  readonly restate: {
+    readonly ingressUrl: string;
+    readonly adminUrl: string;
+    /**
+     * Deadline of one call to Restate, retries included. Promote and Rollback wait this long
+     * at most for their turn in the project's queue (behind a running deploy) and their answer.
+     */
+    readonly requestTimeoutMs: number;
+  };
+  /** Regions deployments may run in, in the configured order. */
+  readonly regions: ReadonlyArray<string>;
+  /** Generated hostnames live under this domain. */
+  readonly apexDomain: string;
+  /**
+   * The secret key ring (`id:base64,...`, current first). Absent only with
+   * the embedded database: a key is then generated once into the data directory.
+   */
+  readonly secretKeys: string | undefined;
+  /** When set, becomes an API key of the `default` workspace at start. */
+  readonly bootstrapToken: string | undefined;
+  /** Absolute: where uploaded build contexts are stored. */
+  readonly buildStorageDir: string;
+}
+
+export const DEFAULTS = {
+  apiHost: "127.0.0.1",
+  apiPort: 7070,
+  restateIngressUrl: "http://127.0.0.1:8080",
+  restateAdminUrl: "http://127.0.0.1:9070",
+  restateRequestTimeoutMs: 60_000,
+  regions: ["local-1", "local-2"],
+  apexDomain: "ferry.localhost",
+} as const;
+
+/** Every problem found, one per line. */
+export class ConfigError extends Error {
+  readonly problems: ReadonlyArray<string>;
+  constructor(problems: ReadonlyArray<string>) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// One schema per kind of value. Input is `unknown`: a string from the
+// environment, or any JSON value from the config file.
+
+const fail = (ast: Schema.Schema.Any["ast"], actual: unknown, message: string) =>
+  ParseResult.fail(new ParseResult.Type(ast, actual, message));
+
+const show = (value: unknown): string => JSON.stringify(value) ?? String(value);
+
+/** A value checked and converted by `parse`, which returns a message when it is wrong. */
+const checked = <A>(parse: (raw: unknown) => Either.Either<A, string>) =>
+  Schema.transformOrFail(Schema.Unknown, Schema.Unknown, {
+    strict: true,
+    decode: (raw, _options, ast) =>
+      Either.match(parse(raw), {
+        onLeft: (message) => fail(ast, raw, message),
+        onRight: (value) => ParseResult.succeed(value as unknown),
+      }),
+    encode: ParseResult.succeed,
+  }) as unknown as Schema.Schema<A, unknown>;
+
+const text = (raw: unknown): string | undefined =>
+  typeof raw === "string" ? raw.trim() : undefined;
+
+const integer = (min: number, max: number) =>
+  checked((raw) => {
+    const value =
+      typeof raw === "number" ? raw : /^-?\d+$/.test(text(raw) ?? "") ? Number(text(raw)) : NaN;
+    return Number.isInteger(value) && value >= min && value <= max
+      ? Either.right(value)
+      : Either.left(`must be an integer from ${min} to ${max} (got ${show(raw)})`);
+  });
+
+const Host = checked((raw) => {
+  const value = text(raw);
+  return value !== undefined && /^[^\s/]+$/.test(value)
+    ? Either.right(value)
+    : Either.left(`must be a host name or IP address such as 127.0.0.1 (got ${show(raw)})`);
+});
+
+const HttpUrl = checked((raw) => {
+  const value = text(raw) ?? "";
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  return url !== undefined && (url.protocol === "http:" || url.protocol === "https:")
+    ? Either.right(value.replace(/\/+$/, ""))
+    : Either.left(`must be an http:// or https:// URL (got ${show(raw)})`);
+});
+
+/** Never echoed: a connection string may carry a password. */
+const PostgresUrl = checked((raw) => {
+  const value = text(raw) ?? "";
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  return protocol === "postgres:" || protocol === "postgresql:"
+    ? Either.right(value)
+    : Either.left("must be a postgres:// or postgresql:// connection URL");
+});
+
+const Path = checked((raw) => {
+  const value = text(raw);
+  return value !== undefined && value !== "" && !value.includes("\0")
+    ? Either.right(value)
+    : Either.left(`must be a directory path (got ${show(raw)})`);
+});
+
+const Regions = checked((raw) => {
+  const list =
+    typeof raw === "string"
+      ? raw.split(",").map((region) => region.trim())
+      : Array.isArray(raw) && raw.every((region) => typeof region === "string")
+        ? raw.map((region: string) => region.trim())
+        : undefined;
+  if (list === undefined)
+    return Either.left(`must be a comma-separated list of region names (got ${show(raw)})`);
+  const names = list.filter((region) => region !== "");
+  if (names.length === 0) return Either.left("must name at least one region");
+  const bad = names.filter((region) => !isDnsLabel(region));
+  if (bad.length > 0)
+    return Either.left(
+      `region names must be lowercase letters, digits and '-', at most 63 characters (got ${bad.map(show).join(", ")})`,
+    );
+  const twice = names.find((region, index) => names.indexOf(region) !== index);
+  if (twice !== undefined) return Either.left(`region "${twice}" is listed twice`);
+  return Either.right(names);
+});
+
+const ApexDomain = checked((raw) => {
+  const value = text(raw) ?? "";
+  const labels = value.split(".");
+  return value.length <= 253 && labels.length >= 1 && labels.every(isDnsLabel)
+    ? Either.right(value)
+    : Either.left(
+        `must be a lowercase DNS name such as ferry.localhost or apps.example.com (got ${show(raw)})`,
+      );
+});
+
+/** Never echoed; KeyRingError messages never contain key material. */
+const SecretKeys = checked((raw) => {
+  const value = text(raw);
+  if (value === undefined) return Either.left("must be a key ring text: id:base64,...");
+  try {
+    parseKeyRing(value);
+    return Either.right(value);
+  } catch (error) {
+    return Either.left(error instanceof Error ? error.message : "is not a valid key ring");
+  }
+});
+
+export const BOOTSTRAP_TOKEN_MIN_LENGTH = 16;
+
+/** Never echoed. Printable ASCII without spaces, so that it travels in an Authorization header. */
+const BootstrapToken = checked((raw) => {
+  const value = text(raw);
+  if (value === undefined || value.length < BOOTSTRAP_TOKEN_MIN_LENGTH || value.length > 256)
+    return Either.left(
+      `must be ${BOOTSTRAP_TOKEN_MIN_LENGTH} to 256 characters long (got ${value?.length ?? "no"} characters)`,
+    );
+  return /^[\x21-\x7e]+$/.test(value)
+    ? Either.right(value)
+    : Either.left("must contain only printable ASCII characters without spaces");
+});
+
+// ---------------------------------------------------------------------------
+// The settings: where each comes from and how it is decoded.
+
+interface Setting<A> {
+  readonly env: string;
+  /** The key in the FERRY_CONFIG file. */
+  readonly key: string;
+  readonly schema: Schema.Schema<A, unknown>;
+}
+
+const setting = <A>(env: string, key: string, schema: Schema.Schema<A, unknown>): Setting<A> => ({
+  env,
+  key,
+  schema,
+});
+
+export const SETTINGS = {
+  apiHost: setting("FERRY_API_HOST", "apiHost", Host),
+  // 0: any free port (printed at start).
+  apiPort: setting("FERRY_API_PORT", "apiPort", integer(0, 65535)),
+  databaseUrl: setting("DATABASE_URL", "databaseUrl", PostgresUrl),
+  dataDir: setting("FERRY_DATA_DIR", "dataDir", Path),
+  restateIngressUrl: setting("FERRY_RESTATE_INGRESS_URL", "restateIngressUrl", HttpUrl),
+  restateAdminUrl: setting("FERRY_RESTATE_ADMIN_URL", "restateAdminUrl", HttpUrl),
+  restateRequestTimeoutMs: setting(
+    "FERRY_RESTATE_REQUEST_TIMEOUT_MS",
+    "restateRequestTimeoutMs",
+    integer(1, 3_600_000),
+  ),
+  regions: setting("FERRY_REGIONS", "regions", Regions),
+  apexDomain: setting("FERRY_APEX_DOMAIN", "apexDomain", ApexDomain),
+  secretKeys: setting("FERRY_SECRET_KEYS", "secretKeys", SecretKeys),
+  bootstrapToken: setting("FERRY_BOOTSTRAP_TOKEN", "bootstrapToken", BootstrapToken),
+  buildStorageDir: setting("FERRY_BUILD_STORAGE_DIR", "buildStorageDir", Path),
+} as const;
+
+type Settings = typeof SETTINGS;
+type Values = { -readonly [K in keyof Settings]?: Schema.Schema.Type<Settings[K]["schema"]> };
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadConfigOptions {
+  readonly env?: Env;
+  /** Relative paths (data dir, config file) resolve against it. */
+  readonly cwd?: string;
+  readonly readFile?: (file: string) => string;
+}
+
+const readConfigFile = (
+  file: string,
+  readFile: (file: string) => string,
+): Either.Either<Record<string, unknown>, string> => {
+  let content: string;
+  try {
+    content = readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return Either.left(`FERRY_CONFIG: cannot read ${file}${code ? ` (${code})` : ""}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch (error) {
+    return Either.left(
+      `FERRY_CONFIG: ${file} is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+    ? Either.right(parsed as Record<string, unknown>)
+    : Either.left(`FERRY_CONFIG: ${file} must contain a JSON object of settings`);
+};
+
+const firstMessage = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? error.message;
+
+/**
+ * Reads and validates the configuration. Throws a ConfigError listing every
+ * problem; returns a complete configuration otherwise.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): CtrlConfig {
+  const env = options.env ?? process.env;
+  // pnpm runs scripts in the package's directory; INIT_CWD is where the user ran them.
+  const cwd = options.cwd ?? env.INIT_CWD ?? process.cwd();
+  const readFile = options.readFile ?? ((file: string) => readFileSync(file, "utf8"));
+  const problems: Array<string> = [];
+
+  let file: { readonly path: string; readonly values: Record<string, unknown> } | undefined;
+  const configPath = env.FERRY_CONFIG?.trim();
+  if (configPath) {
+    const absolute = path.resolve(cwd, configPath);
+    const read = readConfigFile(absolute, readFile);
+    if (Either.isLeft(read)) problems.push(read.left);
+    else {
+      file = { path: absolute, values: read.right };
+      const known = new Set(Object.values(SETTINGS).map((s) => s.key));
+      for (const key of Object.keys(read.right))
+        if (!known.has(key))
+          problems.push(
+            `FERRY_CONFIG: unknown setting "${key}" in ${absolute} (known: ${[...known].join(", ")})`,
+          );
+    }
+  }
+
+  const values: Values = {};
+  for (const [name, { env: variable, key, schema }] of Object.entries(SETTINGS) as Array<
+    [keyof Settings, Setting<unknown>]
+  >) {
+    const fromEnv = env[variable];
+    const source =
+      fromEnv !== undefined && fromEnv.trim() !== ""
+        ? { raw: fromEnv as unknown, label: variable }
+        : file !== undefined && file.values[key] !== undefined && file.values[key] !== null
+          ? { raw: file.values[key], label: `${key} (in ${file.path})` }
+          : undefined;
+    if (source === undefined) continue;
+    const decoded = Schema.decodeUnknownEither(schema)(source.raw);
+    if (Either.isLeft(decoded)) problems.push(`${source.label}: ${firstMessage(decoded.left)}`);
+    else (values as Record<string, unknown>)[name] = decoded.right;
+  }
+
+  if (values.databaseUrl !== undefined && values.secretKeys === undefined)
+    problems.push(
+      "FERRY_SECRET_KEYS: required with DATABASE_URL (secret variables must stay readable across restarts and instances); generate one with `pnpm --filter @ferry/ctrl admin generate-secret-key`",
+    );
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dataDir = path.resolve(cwd, values.dataDir ?? DEFAULT_DATA_DIR);
+  return {
+    api: { host: values.apiHost ?? DEFAULTS.apiHost, port: values.apiPort ?? DEFAULTS.apiPort },
+    dataDir,
+    database:
+      values.databaseUrl !== undefined
+        ? { kind: "postgres", url: values.databaseUrl }
+        : { kind: "pglite", dataDir: path.join(dataDir, "pglite") },
+    restate: {
+      ingressUrl: values.restateIngressUrl ?? DEFAULTS.restateIngressUrl,
+      adminUrl: values.restateAdminUrl ?? DEFAULTS.restateAdminUrl,
+      requestTimeoutMs: values.restateRequestTimeoutMs ?? DEFAULTS.restateRequestTimeoutMs,
+    },
+    regions: values.regions ?? DEFAULTS.regions,
+    apexDomain: values.apexDomain ?? DEFAULTS.apexDomain,
+    secretKeys: values.secretKeys,
+    bootstrapToken: values.bootstrapToken,
+    buildStorageDir: path.resolve(
+      cwd,
+      values.buildStorageDir ?? path.join(dataDir, "build-contexts"),
+    ),
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * ctrl's entry point: configuration → database (migrated) → bootstrap key →
+ * listen. Prints (as JSON log lines) where it listens and where its embedded
+ * database is served. SIGTERM / SIGINT stop it gracefully: no new calls, the
+ * calls in flight finish, then the runtime and the database close.
+ *
+ *   pnpm --filter @ferry/ctrl start
+ */
+import { describeDatabaseConfig, openDatabase } from "@ferry/db";
+import type { WorkflowEngine } from "@ferry/domain";
+import { layer as restateWorkflowEngine } from "@ferry/restate";
+import type { Layer } from "effect";
+import { makeCtrl } from "./app.ts";
+import { ensureBootstrap } from "./auth.ts";
+import { ConfigError, type CtrlConfig, loadConfig } from "./config.ts";
+import { embeddedSecretKeys, removeDatabaseUrl, writeDatabaseUrl } from "./data-dir.ts";
+import { type Log, makeLog } from "./log.ts";
+import {
+  liveLayer,
+  makeRuntime,
+  type RestateEndpoints,
+  type WorkflowEngineFactory,
+} from "./runtime.ts";
+import { startServer } from "./server.ts";
+
+/**
+ * The WorkflowEngine adapter: Restate, through its ingress (deploy, promote,
+ * rollback) and admin API (cancel). Tests use the in-memory engine instead;
+ * nothing else in ctrl knows which one runs.
+ */
+const workflowEngine: WorkflowEngineFactory = (endpoints: RestateEndpoints) =>
+  restateWorkflowEngine(endpoints);
+
+async function run(config: CtrlConfig, log: Log, engine: Layer.Layer<WorkflowEngine>) {
+  const secretKeys = config.secretKeys ?? embeddedSecretKeys(config.dataDir).keys;
+  const db = await openDatabase(config.database, { migrate: true });
+  const database = describeDatabaseConfig(config.database);
+  log.info("database ready", {
+    database,
+    migrationsApplied: db.migration?.applied.length ?? 0,
+  });
+  if (db.embedded !== undefined) {
+    const file = writeDatabaseUrl(config.dataDir, db.url);
+    log.info(`embedded database served at ${db.url} (also written to ${file})`, {
+      databaseUrl: db.url,
+    });
+  }
+
+  const runtime = makeRuntime(
+    liveLayer({
+      prisma: db.prisma,
+      platform: { apexDomain: config.apexDomain, availableRegions: config.regions },
+      secretKeys,
+      buildStorageDir: config.buildStorageDir,
+      workflowEngine: engine,
+    }),
+    log,
+  );
+
+  const stopDatabase = async () => {
+    await runtime.dispose();
+    await db.close();
+    if (db.embedded !== undefined) removeDatabaseUrl(config.dataDir);
+  };
+
+  try {
+    if (config.bootstrapToken !== undefined) {
+      const bootstrap = await runtime.runPromise(ensureBootstrap(config.bootstrapToken));
+      log.info("bootstrap key ready", {
+        workspace: bootstrap.workspace.slug,
+        workspaceId: bootstrap.workspace.id,
+        createdWorkspace: bootstrap.createdWorkspace,
+        createdKey: bootstrap.createdKey,
+      });
+    }
+    const server = await startServer({
+      host: config.api.host,
+      port: config.api.port,
+      ...makeCtrl({ runtime, log }),
+      health: async () => {
+        await db.prisma.$queryRaw`SELECT 1`;
+      },
+      log,
+    });
+    log.info(`ctrl listening on ${server.url} (Connect, gRPC and gRPC-Web; HTTP/1.1 and h2c)`, {
+      url: server.url,
+      health: `${server.url}/healthz`,
+      database,
+      restate: config.restate,
+      regions: config.regions,
+      apexDomain: config.apexDomain,
+    });
+    return { server, stopDatabase };
+  } catch (error) {
+    await stopDatabase();
+    throw error;
+  }
+}
+
+async function main() {
+  const log = makeLog();
+  let config: CtrlConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`ctrl: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const { server, stopDatabase } = await run(config, log, workflowEngine(config.restate));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal}: shutting down (calls in flight finish first)`);
+    try {
+      await server.close();
+      await stopDatabase();
+      log.info("stopped");
+      process.exit(0);
+    } catch (error) {
+      log.error("shutdown failed", { error });
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `ctrl: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,241 @@
+/**
+ * hydra's configuration: read from the environment and validated here, once.
+ * Nothing else in hydra reads `process.env`.
+ *
+ * | variable                               | default                           | what                                                        |
+ * | -------------------------------------- | --------------------------------- | ----------------------------------------------------------- |
+ * | `FERRY_DATABASE_URL` / `DATABASE_URL`  | (embedded PGlite)                 | PostgreSQL URL; for the embedded stack, the URL of the PGlite socket served by the process that owns the data directory |
+ * | `FERRY_DATA_DIR`                       | `.ferry/data`                     | without a URL: hydra opens the embedded PGlite in `$FERRY_DATA_DIR/pglite` itself (only if no other process has it) |
+ * | `FERRY_DATABASE_POOL_SIZE`             | 4                                 | connections to PostgreSQL (a PGlite socket accepts 4 in all) |
+ * | `FERRY_CONTAINER_ENGINE_URL` / `DOCKER_HOST` | `unix:///run/podman/podman.sock` | Docker Engine API (Podman or Docker)                        |
+ * | `FERRY_CONTAINER_STOP_TIMEOUT_SECONDS` | 10                                | SIGTERM grace period when a container is removed            |
+ * | `FERRY_INSTANCE_LABELS`                | (none)                            | `k=v,k2=v2`: extra labels on every container; reconciliation only looks at containers that carry them |
+ * | `FERRY_SECRET_KEYS`                    | (none)                            | key ring `id:base64,...` that opens secret variables        |
+ * | `FERRY_APEX_DOMAIN`                    | `ferry.localhost`                 | hostnames live under it                                     |
+ * | `FERRY_REGIONS`                        | `local-1,local-2`                 | regions this installation runs                              |
+ * | `FERRY_HYDRA_HOST`                     | `127.0.0.1`                       | address the endpoint listens on                             |
+ * | `FERRY_HYDRA_PORT`                     | 9080                              | port of the endpoint (0: any free port)                     |
+ * | `FERRY_HYDRA_ADVERTISED_URL`           | `http://{host}:{port}`            | URL restate-server calls the endpoint at                    |
+ * | `FERRY_RESTATE_ADMIN_URL`              | `http://127.0.0.1:9070`           | Restate admin API (hydra registers itself there)            |
+ * | `FERRY_HYDRA_REGISTER`                 | `true`                            | register with the admin API at start                        |
+ * | `FERRY_RESTATE_IDENTITY_KEYS`          | (none)                            | `publickeyv1_...` keys: only requests signed by that Restate cluster are accepted |
+ * | `FERRY_RECONCILE_INTERVAL_SECONDS`     | 60                                | orphan container cleanup period (0: only at start)          |
+ * | `FERRY_LOG_LEVEL`                      | `info`                            | `debug`, `info`, `warn`, `error`                            |
+ */
+import path from "node:path";
+import { parseEngineUrl } from "@ferry/containers";
+import { type DatabaseConfig, redactUrl } from "@ferry/db";
+import { CONTAINER_LABELS } from "@ferry/domain";
+import { parseKeyRing } from "@ferry/secret-box";
+import type { LogLevel } from "./log.ts";
+
+export interface HydraConfig {
+  readonly database: DatabaseConfig;
+  readonly databasePoolSize: number;
+  readonly containerEngineUrl: string;
+  readonly containerStopTimeoutSeconds: number;
+  /** Added to every container; reconciliation is limited to containers carrying all of them. */
+  readonly instanceLabels: Readonly<Record<string, string>>;
+  /** Key-ring text, or undefined when no secret can be opened. Never logged. */
+  readonly secretKeys: string | undefined;
+  readonly apexDomain: string;
+  readonly regions: ReadonlyArray<string>;
+  readonly host: string;
+  readonly port: number;
+  /** Undefined: `http://{host}:{bound port}`. */
+  readonly advertisedUrl: string | undefined;
+  readonly restateAdminUrl: string;
+  readonly register: boolean;
+  /** Restate request-identity public keys; empty: requests are not verified (bind to loopback). */
+  readonly identityKeys: ReadonlyArray<string>;
+  /** 0: reconcile only at start. */
+  readonly reconcileIntervalSeconds: number;
+  readonly logLevel: LogLevel;
+}
+
+/** Every problem found in the environment, one line each. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly problems: ReadonlyArray<string>;
+  constructor(problems: ReadonlyArray<string>) {
+    super(`invalid hydra configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.problems = problems;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const DEFAULT_DATA_DIR = ".ferry/data";
+const LOG_LEVELS: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"];
+const LABEL_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._/-]*$/;
+const DNS_NAME =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const RESERVED_LABELS: ReadonlySet<string> = new Set(Object.values(CONTAINER_LABELS));
+const REGION = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): HydraConfig {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  };
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`${name}: must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const httpUrl = (name: string, fallback: string | undefined): string | undefined => {
+    const raw = get(name) ?? fallback;
+    if (raw === undefined) return undefined;
+    try {
+      const url = new URL(raw);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
+      return raw.replace(/\/+$/, "");
+    } catch {
+      problems.push(`${name}: must be an http:// or https:// URL (got "${raw}")`);
+      return fallback;
+    }
+  };
+
+  // Database: a URL (PostgreSQL, or the PGlite socket of the process that owns the data), else
+  // the embedded PGlite opened here.
+  let database: DatabaseConfig;
+  const urlName = get("FERRY_DATABASE_URL") !== undefined ? "FERRY_DATABASE_URL" : "DATABASE_URL";
+  const databaseUrl = get(urlName);
+  if (databaseUrl !== undefined) {
+    let ok = false;
+    try {
+      const url = new URL(databaseUrl);
+      ok = url.protocol === "postgres:" || url.protocol === "postgresql:";
+    } catch {
+      ok = false;
+    }
+    if (!ok)
+      problems.push(
+        `${urlName}: must be a postgres:// or postgresql:// URL (the value is not shown: it may hold a password)`,
+      );
+    database = { kind: "postgres", url: databaseUrl };
+  } else {
+    const dataDir = get("FERRY_DATA_DIR") ?? DEFAULT_DATA_DIR;
+    database = { kind: "pglite", dataDir: path.resolve(cwd, dataDir, "pglite") };
+  }
+
+  const containerEngineUrl =
+    get("FERRY_CONTAINER_ENGINE_URL") ?? get("DOCKER_HOST") ?? "unix:///run/podman/podman.sock";
+  try {
+    parseEngineUrl(containerEngineUrl);
+  } catch (error) {
+    problems.push(
+      `${get("FERRY_CONTAINER_ENGINE_URL") === undefined && get("DOCKER_HOST") !== undefined ? "DOCKER_HOST" : "FERRY_CONTAINER_ENGINE_URL"}: ${(error as Error).message}`,
+    );
+  }
+
+  const instanceLabels: Record<string, string> = {};
+  const labelsRaw = get("FERRY_INSTANCE_LABELS");
+  if (labelsRaw !== undefined) {
+    for (const entry of labelsRaw.split(",").map((e) => e.trim())) {
+      if (entry === "") continue;
+      const eq = entry.indexOf("=");
+      const name = eq > 0 ? entry.slice(0, eq) : "";
+      const value = eq > 0 ? entry.slice(eq + 1) : "";
+      if (!LABEL_NAME.test(name) || value === "" || /[,\s]/.test(value))
+        problems.push(
+          `FERRY_INSTANCE_LABELS: "${entry}" must be name=value (name of letters, digits, ".", "_", "/", "-"; a value without spaces)`,
+        );
+      else if (RESERVED_LABELS.has(name))
+        problems.push(`FERRY_INSTANCE_LABELS: "${name}" is set by hydra itself`);
+      else instanceLabels[name] = value;
+    }
+  }
+
+  const secretKeys = get("FERRY_SECRET_KEYS");
+  if (secretKeys !== undefined) {
+    try {
+      parseKeyRing(secretKeys);
+    } catch (error) {
+      problems.push(`FERRY_SECRET_KEYS: ${(error as Error).message}`);
+    }
+  }
+
+  const apexDomain = (get("FERRY_APEX_DOMAIN") ?? "ferry.localhost").toLowerCase();
+  if (!DNS_NAME.test(apexDomain))
+    problems.push(`FERRY_APEX_DOMAIN: "${apexDomain}" is not a valid DNS name`);
+
+  const regions = (get("FERRY_REGIONS") ?? "local-1,local-2")
+    .split(",")
+    .map((r) => r.trim())
+    .filter((r) => r !== "");
+  if (regions.length === 0) problems.push("FERRY_REGIONS: must name at least one region");
+  for (const region of regions)
+    if (!REGION.test(region))
+      problems.push(
+        `FERRY_REGIONS: "${region}" must be a DNS label (lowercase letters, digits, "-")`,
+      );
+
+  const logLevel = (get("FERRY_LOG_LEVEL") ?? "info").toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`FERRY_LOG_LEVEL: must be one of ${LOG_LEVELS.join(", ")} (got "${logLevel}")`);
+
+  const registerRaw = (get("FERRY_HYDRA_REGISTER") ?? "true").toLowerCase();
+  if (!["true", "false", "1", "0"].includes(registerRaw))
+    problems.push(`FERRY_HYDRA_REGISTER: must be true or false (got "${registerRaw}")`);
+
+  const identityKeys = (get("FERRY_RESTATE_IDENTITY_KEYS") ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter((k) => k !== "");
+  for (const key of identityKeys)
+    if (!/^publickeyv1_[1-9A-HJ-NP-Za-km-z]+$/.test(key))
+      problems.push(
+        `FERRY_RESTATE_IDENTITY_KEYS: "${key}" is not a Restate public key (publickeyv1_ followed by base58)`,
+      );
+
+  const config: HydraConfig = {
+    database,
+    databasePoolSize: integer("FERRY_DATABASE_POOL_SIZE", 4, 1, 100),
+    containerEngineUrl,
+    containerStopTimeoutSeconds: integer("FERRY_CONTAINER_STOP_TIMEOUT_SECONDS", 10, 0, 30),
+    instanceLabels,
+    secretKeys,
+    apexDomain,
+    regions,
+    host: get("FERRY_HYDRA_HOST") ?? "127.0.0.1",
+    port: integer("FERRY_HYDRA_PORT", 9080, 0, 65535),
+    advertisedUrl: httpUrl("FERRY_HYDRA_ADVERTISED_URL", undefined),
+    restateAdminUrl: httpUrl("FERRY_RESTATE_ADMIN_URL", "http://127.0.0.1:9070") ?? "",
+    register: registerRaw === "true" || registerRaw === "1",
+    identityKeys,
+    reconcileIntervalSeconds: integer("FERRY_RECONCILE_INTERVAL_SECONDS", 60, 0, 86_400),
+    logLevel,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** The configuration without secrets, for the start log line. */
+export function describeConfig(config: HydraConfig): Record<string, unknown> {
+  return {
+    database:
+      config.database.kind === "postgres"
+        ? { kind: "postgres", url: redactUrl(config.database.url) }
+        : { kind: "pglite", dataDir: config.database.dataDir },
+    containerEngineUrl: config.containerEngineUrl,
+    instanceLabels: config.instanceLabels,
+    secretKeys: config.secretKeys === undefined ? "none" : "configured",
+    apexDomain: config.apexDomain,
+    regions: config.regions,
+    listen: `${config.host}:${config.port}`,
+    restateAdminUrl: config.restateAdminUrl,
+    register: config.register,
+    verifiesRequests: config.identityKeys.length > 0,
+    reconcileIntervalSeconds: config.reconcileIntervalSeconds,
+  };
+}

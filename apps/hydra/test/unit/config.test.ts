@@ -1,0 +1,121 @@
+/** Configuration: defaults, precedence, and every problem reported at once without secrets. */
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, describeConfig, loadConfig } from "../../src/config.ts";
+
+const KEY = `k1:${Buffer.alloc(32, 7).toString("base64")}`;
+
+describe("loadConfig", () => {
+  it("has defaults for everything: embedded PGlite, Podman's socket, port 9080", () => {
+    const config = loadConfig({}, "/srv/ferry");
+    expect(config).toStrictEqual({
+      database: { kind: "pglite", dataDir: path.resolve("/srv/ferry/.ferry/data/pglite") },
+      databasePoolSize: 4,
+      containerEngineUrl: "unix:///run/podman/podman.sock",
+      containerStopTimeoutSeconds: 10,
+      instanceLabels: {},
+      secretKeys: undefined,
+      apexDomain: "ferry.localhost",
+      regions: ["local-1", "local-2"],
+      host: "127.0.0.1",
+      port: 9080,
+      advertisedUrl: undefined,
+      restateAdminUrl: "http://127.0.0.1:9070",
+      register: true,
+      identityKeys: [],
+      reconcileIntervalSeconds: 60,
+      logLevel: "info",
+    });
+  });
+
+  it("reads every variable; FERRY_DATABASE_URL wins over DATABASE_URL", () => {
+    const config = loadConfig({
+      FERRY_DATABASE_URL: "postgresql://hydra:pw@127.0.0.1:5433/ferry",
+      DATABASE_URL: "postgresql://other@db/other",
+      FERRY_DATABASE_POOL_SIZE: "2",
+      FERRY_CONTAINER_ENGINE_URL: "tcp://127.0.0.1:2375",
+      FERRY_CONTAINER_STOP_TIMEOUT_SECONDS: "3",
+      FERRY_INSTANCE_LABELS: "ferry.install=a, team=web",
+      FERRY_SECRET_KEYS: KEY,
+      FERRY_APEX_DOMAIN: "Apps.Example.COM",
+      FERRY_REGIONS: "eu-1, us-1",
+      FERRY_HYDRA_HOST: "0.0.0.0",
+      FERRY_HYDRA_PORT: "0",
+      FERRY_HYDRA_ADVERTISED_URL: "http://hydra.internal:9080/",
+      FERRY_RESTATE_ADMIN_URL: "http://restate:9070",
+      FERRY_HYDRA_REGISTER: "false",
+      FERRY_RECONCILE_INTERVAL_SECONDS: "0",
+      FERRY_LOG_LEVEL: "DEBUG",
+    });
+    expect(config).toMatchObject({
+      database: { kind: "postgres", url: "postgresql://hydra:pw@127.0.0.1:5433/ferry" },
+      databasePoolSize: 2,
+      containerEngineUrl: "tcp://127.0.0.1:2375",
+      containerStopTimeoutSeconds: 3,
+      instanceLabels: { "ferry.install": "a", team: "web" },
+      secretKeys: KEY,
+      apexDomain: "apps.example.com",
+      regions: ["eu-1", "us-1"],
+      host: "0.0.0.0",
+      port: 0,
+      advertisedUrl: "http://hydra.internal:9080",
+      restateAdminUrl: "http://restate:9070",
+      register: false,
+      reconcileIntervalSeconds: 0,
+      logLevel: "debug",
+    });
+    // What is logged at start hides the password and the keys.
+    const described = JSON.stringify(describeConfig(config));
+    expect(described).not.toContain("pw@");
+    expect(described).not.toContain(KEY.slice(3));
+    expect(described).toContain('"secretKeys":"configured"');
+  });
+
+  it("DOCKER_HOST is the engine when FERRY_CONTAINER_ENGINE_URL is not set", () => {
+    expect(loadConfig({ DOCKER_HOST: "unix:///var/run/docker.sock" }).containerEngineUrl).toBe(
+      "unix:///var/run/docker.sock",
+    );
+  });
+
+  it("reports every problem at once, never echoing a database URL", () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        FERRY_DATABASE_URL: "mysql://root:hunter2@db/ferry",
+        FERRY_HYDRA_PORT: "80a",
+        FERRY_DATABASE_POOL_SIZE: "0",
+        FERRY_CONTAINER_ENGINE_URL: "ssh://host",
+        FERRY_INSTANCE_LABELS: "nolabel,ferry.deployment=x",
+        FERRY_SECRET_KEYS: "k1:short",
+        FERRY_APEX_DOMAIN: "-bad-.example",
+        FERRY_REGIONS: "EU 1",
+        FERRY_RESTATE_ADMIN_URL: "restate:9070",
+        FERRY_HYDRA_REGISTER: "maybe",
+        FERRY_LOG_LEVEL: "loud",
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    const names = problems.map((p) => p.slice(0, p.indexOf(":")));
+    expect(names).toStrictEqual([
+      "FERRY_DATABASE_URL",
+      "FERRY_CONTAINER_ENGINE_URL",
+      "FERRY_INSTANCE_LABELS",
+      "FERRY_INSTANCE_LABELS",
+      "FERRY_SECRET_KEYS",
+      "FERRY_APEX_DOMAIN",
+      "FERRY_REGIONS",
+      "FERRY_LOG_LEVEL",
+      "FERRY_HYDRA_REGISTER",
+      "FERRY_DATABASE_POOL_SIZE",
+      "FERRY_HYDRA_PORT",
+      "FERRY_RESTATE_ADMIN_URL",
+    ]);
+    expect((error as Error).message).not.toContain("hunter2");
+    expect(problems.find((p) => p.startsWith("FERRY_HYDRA_PORT"))).toBe(
+      'FERRY_HYDRA_PORT: must be a whole number from 0 to 65535 (got "80a")',
+    );
+  });
+});
