@@ -424,13 +424,10 @@ export const recordReady = (plan: DeployPlan, stepId: StepId, networkMessage: st
       at,
       message: networkMessage,
     });
-    const updated = yield* deployments.updateStatus(plan.deploymentId, {
-      from: ["NETWORK", "READY"],
-      to: "READY",
-      at,
-    });
-    if (Option.isNone(updated))
-      return { status: yield* currentStatus(plan.workspaceId, plan.deploymentId) };
+    const status = yield* currentStatus(plan.workspaceId, plan.deploymentId);
+    if (status !== "NETWORK" && status !== "READY") return { status };
+    // The READY step is written before the READY status: a client that sees the status READY
+    // must also see every step (steps are idempotent on replay).
     yield* deployments.startStep({
       id: stepId,
       deploymentId: plan.deploymentId,
@@ -443,6 +440,13 @@ export const recordReady = (plan: DeployPlan, stepId: StepId, networkMessage: st
       status: "SUCCEEDED",
       at,
     });
+    const updated = yield* deployments.updateStatus(plan.deploymentId, {
+      from: ["NETWORK", "READY"],
+      to: "READY",
+      at,
+    });
+    if (Option.isNone(updated))
+      return { status: yield* currentStatus(plan.workspaceId, plan.deploymentId) };
     return { status: "READY" };
   });
 

@@ -16,7 +16,16 @@ import {
 } from "@ferry/domain";
 import { Effect, Layer, Option } from "effect";
 import type { Prisma, DeploymentStep as StepRow } from "../generated/prisma/client.ts";
-import { Db, optionalMillis, present, query, queryUnique, toDate, toMillis } from "./prisma.ts";
+import {
+  Db,
+  INTERACTIVE_TRANSACTION,
+  optionalMillis,
+  present,
+  query,
+  queryUnique,
+  toDate,
+  toMillis,
+} from "./prisma.ts";
 import { toVariableValue } from "./variables.ts";
 
 /** Every deployment read carries its environment's slug. */
@@ -146,7 +155,7 @@ export const DeploymentRepositoryLive = Layer.effect(
                   updatedAt: toDate(deployment.updatedAt),
                 },
               });
-            }),
+            }, INTERACTIVE_TRANSACTION),
           () => new IdempotencyKeyTaken({ idempotencyKey: deployment.idempotencyKey ?? "" }),
         ).pipe(Effect.map(toDeployment)),
       findById: (workspaceId, id) =>

@@ -12,6 +12,14 @@ export class Db extends Context.Tag("@ferry/db/Db")<Db, PrismaClient>() {}
 /** The client or an interactive transaction's client. */
 export type DbClient = PrismaClient | Prisma.TransactionClient;
 
+/**
+ * Interactive transactions wait longer than Prisma's defaults (2 s to start,
+ * 5 s to finish): on the embedded PGlite every connection shares one session,
+ * so a transaction queues behind any other client's (measured: seconds under
+ * load on 2 cores). They stay short; these bounds only absorb the queueing.
+ */
+export const INTERACTIVE_TRANSACTION = { maxWait: 15_000, timeout: 30_000 } as const;
+
 /** Runs a query; a rejected promise is a defect. */
 export const query = <A>(run: () => Promise<A>): Effect.Effect<A> => Effect.promise(run);
 

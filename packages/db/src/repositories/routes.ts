@@ -11,7 +11,7 @@ import {
 } from "@ferry/domain";
 import { Effect, Layer, Option } from "effect";
 import type { FrontlineRoute as RouteRow } from "../generated/prisma/client.ts";
-import { Db, query, toDate, toMillis } from "./prisma.ts";
+import { Db, INTERACTIVE_TRANSACTION, query, toDate, toMillis } from "./prisma.ts";
 
 export const toRoute = (row: RouteRow): Route => ({
   id: row.id as RouteId,
@@ -85,7 +85,7 @@ export const RouteRepositoryLive = Layer.effect(
                 });
               }
               return written;
-            }),
+            }, INTERACTIVE_TRANSACTION),
           );
           return rows.map(toRoute);
         }),
