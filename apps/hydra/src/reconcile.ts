@@ -76,6 +76,9 @@ export const reconcileOnce = (extraLabels: Readonly<Record<string, string>>) =>
           reason = found.value.status;
         }
       }
+      // A deployment unknown to this database may belong to another installation on a shared
+      // engine: only remove it when an installation label scopes what this hydra looks at.
+      if (reason === "unknown" && Object.keys(extraLabels).length === 0) continue;
       for (const container of list) {
         const result = yield* Effect.either(runtime.remove(container.containerId));
         if (Either.isLeft(result))

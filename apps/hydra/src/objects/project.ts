@@ -218,6 +218,9 @@ async function deploy(
   const saga: Saga = { step: null, started: [], switching: false };
   let switched: { readonly hostnames: ReadonlyArray<{ readonly hostname: string }> } | undefined;
   try {
+    // Set before the run: a cancel rejects the await while the closure may still commit the
+    // step, and compensation must then end it (ending a step never started changes nothing).
+    saga.step = "DEPLOYING";
     const began = await durable.run(
       "start step DEPLOYING",
       beginStep(plan, { id: newId("step"), name: "DEPLOYING" }, ["PENDING"], "DEPLOYING"),
@@ -227,7 +230,6 @@ async function deploy(
       ctx.console.info(`deployment became ${began.status} before it started; nothing to do`);
       return { deploymentId, status: began.status, errorMessage: null };
     }
-    saga.step = "DEPLOYING";
     if (plan.image === null)
       throw new restate.TerminalError(
         "this deployment has no image: building from a build context is not supported by this hydra",

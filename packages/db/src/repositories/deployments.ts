@@ -1,5 +1,6 @@
 /** DeploymentRepository on Prisma. */
 import {
+  byStepOrder,
   type Deployment,
   type DeploymentId,
   DeploymentRepository,
@@ -241,7 +242,7 @@ export const DeploymentRepositoryLive = Layer.effect(
             where: { deploymentId: id },
             orderBy: [{ startedAt: "asc" }, { id: "asc" }],
           }),
-        ).pipe(Effect.map((rows) => rows.map(toStep))),
+        ).pipe(Effect.map((rows) => rows.map(toStep).sort(byStepOrder))),
       startStep: (step) =>
         query(() =>
           db.deploymentStep.createMany({

@@ -46,7 +46,8 @@ export const RouteRepositoryLive = Layer.effect(
                 // project's route here is a bug or a hash collision, never something to take over.
                 if (existing !== null && existing.projectId !== input.projectId)
                   throw new Error(
-                    `hostname ${route.hostname} already routes to project ${existing.projectId}`,
+                    // Never name the other project: it may belong to another workspace.
+                    `hostname ${route.hostname} is already taken by another project`,
                   );
                 written.push(
                   existing === null

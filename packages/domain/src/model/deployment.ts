@@ -60,6 +60,15 @@ export type StepName = typeof StepName.Type;
 export const StepStatus = Schema.Literal("RUNNING", "SUCCEEDED", "FAILED", "CANCELLED");
 export type StepStatus = typeof StepStatus.Type;
 
+/** The lifecycle order of steps; breaks ties between steps started in the same millisecond. */
+export const STEP_ORDER: ReadonlyArray<StepName> = ["BUILDING", "DEPLOYING", "NETWORK", "READY"];
+
+/** Steps in the order they happened: start time, then lifecycle order. */
+export const byStepOrder = (
+  a: { readonly startedAt: number; readonly name: StepName },
+  b: { readonly startedAt: number; readonly name: StepName },
+): number => a.startedAt - b.startedAt || STEP_ORDER.indexOf(a.name) - STEP_ORDER.indexOf(b.name);
+
 export const DeploymentStep = Schema.Struct({
   id: StepId,
   deploymentId: DeploymentId,

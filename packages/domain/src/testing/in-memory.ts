@@ -9,6 +9,7 @@
  * whole change in one `Ref.modify`: concurrent callers interleave between
  * calls, never inside one, which is what a transaction guarantees.
  */
+
 import { Clock, Context, Effect, type Exit, Layer, Option, Ref } from "effect";
 import {
   AlreadyExists,
@@ -25,6 +26,7 @@ import {
   type WorkspaceId,
 } from "../ids.ts";
 import type { Deployment, DeploymentStep, SnapshotVariable } from "../model/deployment.ts";
+import { byStepOrder } from "../model/deployment.ts";
 import type { Environment, Project, Workspace } from "../model/project.ts";
 import type { Route } from "../model/route.ts";
 import type { EnvironmentVariable } from "../model/variable.ts";
@@ -454,13 +456,7 @@ export const InMemoryDeploymentRepository = Layer.effect(
           return { ok: older.map((d) => d.id), data: { ...data, deployments } };
         }),
       listSteps: (id) =>
-        read(store, (data) =>
-          data.steps
-            .filter((s) => s.deploymentId === id)
-            .sort(
-              (a, b) => a.startedAt - b.startedAt || byString<DeploymentStep>((s) => s.id)(a, b),
-            ),
-        ),
+        read(store, (data) => data.steps.filter((s) => s.deploymentId === id).sort(byStepOrder)),
       startStep: (step) =>
         transact(store, (data) =>
           data.steps.some((s) => s.deploymentId === step.deploymentId && s.name === step.name)

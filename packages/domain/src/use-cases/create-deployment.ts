@@ -9,7 +9,7 @@
  * WorkflowUnavailable. With an idempotency key, a repeat (even a concurrent
  * one) returns the first deployment and starts nothing.
  */
-import { Clock, Effect, Option } from "effect";
+import { Cause, Clock, Effect, Option } from "effect";
 import { NotFound, ValidationError, WorkflowUnavailable } from "../errors.ts";
 import { Ids, type WorkspaceId } from "../ids.ts";
 import type { Deployment, DeploymentStatus } from "../model/deployment.ts";
@@ -83,7 +83,17 @@ export const createDeployment = (
       deployments.findByIdempotencyKey(workspaceId, key).pipe(
         Effect.flatMap(
           Option.match({
-            onNone: () => Effect.die(`idempotency key "${key}" taken but no deployment has it`),
+            // The first request with this key failed to start its workflow and released the key
+            // while this duplicate waited: the client was told to retry, and so is this one.
+            onNone: (): Effect.Effect<
+              CreateDeploymentResult,
+              WorkflowUnavailable | ValidationError
+            > =>
+              Effect.fail(
+                new WorkflowUnavailable({
+                  reason: `a concurrent request with idempotency key "${key}" could not start its workflow; retry`,
+                }),
+              ),
             onSome: (deployment) =>
               sameRequestOrFail(deployment, input).pipe(
                 Effect.as({
@@ -149,14 +159,20 @@ export const createDeployment = (
     const started = yield* engine
       .startDeploy({ workspaceId, projectId: project.id, deploymentId: id })
       .pipe(
-        Effect.tapError((error) =>
+        // Any way the send can end without an invocation (a typed failure, a defect, an
+        // interruption) fails the deployment: never a PENDING deployment no workflow will run.
+        Effect.tapErrorCause((cause) =>
           Effect.gen(function* () {
             const at = yield* Clock.currentTimeMillis;
+            const reason = Option.match(Cause.failureOption(cause), {
+              onNone: () => "unexpected error",
+              onSome: (error) => error.reason,
+            });
             yield* deployments.updateStatus(id, {
               from: ["PENDING"],
               to: "FAILED",
               at,
-              errorMessage: `the deploy workflow could not be started: ${error.reason}`,
+              errorMessage: `the deploy workflow could not be started: ${reason}`,
               releaseIdempotencyKey: true,
             });
           }),

@@ -9,6 +9,7 @@ import {
   EnvironmentVariableRepository,
   Ids,
   ProjectRepository,
+  WorkflowEngine,
 } from "../../src/index.ts";
 import { uploadBuildContext, WorkflowEngineControl } from "../../src/testing/index.ts";
 import { contextKey, NOW, SEALED_TOKEN, seed, stored, TestLayer, tick } from "./fixtures.ts";
@@ -297,6 +298,33 @@ describe("createDeployment", () => {
       expect(failed).toMatchObject({ status: "FAILED" });
       expect(failed && "idempotencyKey" in failed).toBe(false);
       expect(fresh).toMatchObject({ id: retry.deploymentId, idempotencyKey: "retry-me" });
+    }).pipe(Effect.provide(TestLayer)),
+  );
+
+  it.effect("fails the deployment and frees its key when the send dies unexpectedly", () =>
+    Effect.gen(function* () {
+      const { acme } = yield* seed;
+      const engine = yield* WorkflowEngine;
+      const dying = WorkflowEngine.of({
+        ...engine,
+        startDeploy: () => Effect.die(new Error("ingress answered 403 Forbidden")),
+      });
+      const exit = yield* Effect.exit(
+        createDeployment(acme.workspace.id, {
+          projectId: acme.project.id,
+          environmentSlug: "production",
+          source: image("1"),
+          idempotencyKey: "dies-once",
+        }).pipe(Effect.provideService(WorkflowEngine, dying)),
+      );
+      expect(exit._tag).toBe("Failure");
+      const [deployment, ...others] = yield* deploymentsStored;
+      expect(others).toStrictEqual([]);
+      expect(deployment).toMatchObject({
+        status: "FAILED",
+        errorMessage: "the deploy workflow could not be started: unexpected error",
+      });
+      expect(deployment && "idempotencyKey" in deployment).toBe(false);
     }).pipe(Effect.provide(TestLayer)),
   );
 
