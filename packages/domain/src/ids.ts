@@ -57,7 +57,8 @@ export type RouteId = typeof RouteId.Type;
 export const EventId = idSchema("event", "EventId");
 export type EventId = typeof EventId.Type;
 
-interface IdTypes {
+/** The id type of each kind: what `Ids.next(kind)` gives. */
+export interface IdTypes {
   workspace: WorkspaceId;
   apiKey: ApiKeyId;
   project: ProjectId;
@@ -71,6 +72,8 @@ interface IdTypes {
 }
 
 /** The ULID part of an id (after the prefix): DNS-safe, 26 characters. */
+export type IdOf<K extends IdKind> = IdTypes[K];
+
 export const idSuffix = (id: string): string => id.slice(id.indexOf("_") + 1);
 
 /** Encodes a millisecond timestamp as the 10-character ULID time part. */

@@ -40,6 +40,7 @@ import {
   DeploymentId,
   NotFound,
   PreconditionFailed,
+  type ProjectOperation,
   ResourceKind,
   type TrafficResult,
   WorkflowEngine,
@@ -51,6 +52,7 @@ import {
   PROJECT_OBJECT,
   type ProjectObjectDefinition,
   projectObjectDefinition,
+  type TrafficOutcome,
 } from "./contract.ts";
 
 const HttpUrl = Schema.String.pipe(
@@ -276,6 +278,27 @@ export const makeWorkflowEngine = (config: RestateEngineConfig): WorkflowEngine[
   const trafficKey = (workspaceId: string, operation: string, key: string | undefined) =>
     key === undefined ? undefined : `${workspaceId}:${operation}:${key}`;
 
+  type ProjectClient = ReturnType<typeof ingress.objectClient<ProjectObjectDefinition>>;
+
+  /** Promote and rollback: a keyed request/response call whose outcome maps to a TrafficResult. */
+  const callTraffic = (
+    operation: ProjectOperation,
+    handler: "promote" | "rollback",
+    send: (
+      client: ProjectClient,
+      options: { readonly signal: AbortSignal; readonly idempotencyKey?: string },
+    ) => PromiseLike<TrafficOutcome>,
+  ) => {
+    const idempotencyKey = trafficKey(operation.workspaceId, handler, operation.idempotencyKey);
+    const call = context(operation.projectId, handler, idempotencyKey !== undefined);
+    return callRestate(call, (signal) =>
+      send(
+        ingress.objectClient<ProjectObjectDefinition>(projectObjectDefinition, operation.projectId),
+        idempotencyKey === undefined ? { signal } : { idempotencyKey, signal },
+      ),
+    ).pipe(Effect.flatMap((outcome) => toTrafficResult(outcome, call.target)));
+  };
+
   return WorkflowEngine.of({
     startDeploy: (operation) =>
       callRestate(context(operation.projectId, "deploy", true), (signal) =>
@@ -287,46 +310,28 @@ export const makeWorkflowEngine = (config: RestateEngineConfig): WorkflowEngine[
           ),
       ).pipe(Effect.map((send) => ({ invocationId: send.invocationId }))),
 
-    promote: (operation) => {
-      const idempotencyKey = trafficKey(operation.workspaceId, "promote", operation.idempotencyKey);
-      const call = context(operation.projectId, "promote", idempotencyKey !== undefined);
-      return callRestate(call, (signal) =>
-        ingress
-          .objectClient<ProjectObjectDefinition>(projectObjectDefinition, operation.projectId)
-          .promote(
-            {
-              workspaceId: operation.workspaceId,
-              targetDeploymentId: operation.targetDeploymentId,
-            },
-            clients.rpc.opts(
-              idempotencyKey === undefined ? { signal } : { idempotencyKey, signal },
-            ),
-          ),
-      ).pipe(Effect.flatMap((outcome) => toTrafficResult(outcome, call.target)));
-    },
+    promote: (operation) =>
+      callTraffic(operation, "promote", (client, options) =>
+        client.promote(
+          {
+            workspaceId: operation.workspaceId,
+            targetDeploymentId: operation.targetDeploymentId,
+          },
+          clients.rpc.opts(options),
+        ),
+      ),
 
-    rollback: (operation) => {
-      const idempotencyKey = trafficKey(
-        operation.workspaceId,
-        "rollback",
-        operation.idempotencyKey,
-      );
-      const call = context(operation.projectId, "rollback", idempotencyKey !== undefined);
-      return callRestate(call, (signal) =>
-        ingress
-          .objectClient<ProjectObjectDefinition>(projectObjectDefinition, operation.projectId)
-          .rollback(
-            {
-              workspaceId: operation.workspaceId,
-              sourceDeploymentId: operation.sourceDeploymentId,
-              targetDeploymentId: operation.targetDeploymentId,
-            },
-            clients.rpc.opts(
-              idempotencyKey === undefined ? { signal } : { idempotencyKey, signal },
-            ),
-          ),
-      ).pipe(Effect.flatMap((outcome) => toTrafficResult(outcome, call.target)));
-    },
+    rollback: (operation) =>
+      callTraffic(operation, "rollback", (client, options) =>
+        client.rollback(
+          {
+            workspaceId: operation.workspaceId,
+            sourceDeploymentId: operation.sourceDeploymentId,
+            targetDeploymentId: operation.targetDeploymentId,
+          },
+          clients.rpc.opts(options),
+        ),
+      ),
 
     cancel: (invocationId) => {
       const target = `the cancel of invocation ${invocationId}`;

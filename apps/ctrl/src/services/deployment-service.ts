@@ -23,6 +23,7 @@ import {
   type Route,
   RouteRepository,
   rollback,
+  type TrafficResult,
   type WorkspaceId,
 } from "@ferry/domain";
 import { Effect, Option, Schema } from "effect";
@@ -113,6 +114,17 @@ const liveBefore = (workspaceId: WorkspaceId, deploymentId: string) =>
     return Option.getOrUndefined(project)?.liveDeploymentId;
   });
 
+/** Promote's and Rollback's answer: the live deployment after, and the one before when it moved. */
+const trafficResponse = (result: TrafficResult, liveBefore: string | undefined) => {
+  const live = result.liveDeploymentId ?? "";
+  return {
+    liveDeploymentId: live,
+    rolledBack: result.rolledBack,
+    changed: result.changed,
+    previousLiveDeploymentId: result.changed ? (liveBefore ?? "") : live,
+  };
+};
+
 export const deploymentService = (rpc: Rpc): ServiceImpl<typeof pb.DeploymentService> => ({
   async createDeployment(request, context) {
     const result = await rpc.run(context, (workspaceId) =>
@@ -170,13 +182,7 @@ export const deploymentService = (rpc: Rpc): ServiceImpl<typeof pb.DeploymentSer
         return { result, before };
       }),
     );
-    const live = outcome.result.liveDeploymentId ?? "";
-    return {
-      liveDeploymentId: live,
-      rolledBack: outcome.result.rolledBack,
-      changed: outcome.result.changed,
-      previousLiveDeploymentId: outcome.result.changed ? (outcome.before ?? "") : live,
-    };
+    return trafficResponse(outcome.result, outcome.before);
   },
 
   async rollback(request, context) {
@@ -191,13 +197,7 @@ export const deploymentService = (rpc: Rpc): ServiceImpl<typeof pb.DeploymentSer
         return { result, before };
       }),
     );
-    const live = outcome.result.liveDeploymentId ?? "";
-    return {
-      liveDeploymentId: live,
-      rolledBack: outcome.result.rolledBack,
-      changed: outcome.result.changed,
-      previousLiveDeploymentId: outcome.result.changed ? (outcome.before ?? "") : live,
-    };
+    return trafficResponse(outcome.result, outcome.before);
   },
 
   async cancelDeployment(request, context) {

@@ -21,6 +21,7 @@ import {
   Db,
   INTERACTIVE_TRANSACTION,
   optionalMillis,
+  optionalRow,
   present,
   query,
   queryUnique,
@@ -100,7 +101,7 @@ export const DeploymentRepositoryLive = Layer.effect(
   Effect.map(Db, (db) => {
     const findById = (id: string) =>
       query(() => db.deployment.findUnique({ where: { id }, include: withEnvironment })).pipe(
-        Effect.map((row) => Option.fromNullable(row).pipe(Option.map(toDeployment))),
+        Effect.map(optionalRow(toDeployment)),
       );
     return {
       create: (deployment) =>
@@ -167,7 +168,7 @@ export const DeploymentRepositoryLive = Layer.effect(
             where: { workspaceId_idempotencyKey: { workspaceId, idempotencyKey: key } },
             include: withEnvironment,
           }),
-        ).pipe(Effect.map((row) => Option.fromNullable(row).pipe(Option.map(toDeployment)))),
+        ).pipe(Effect.map(optionalRow(toDeployment))),
       list: (q) =>
         query(() =>
           db.deployment.findMany({

@@ -4,7 +4,7 @@
  * (they surface as Internal and are retried by the workflow engine); only
  * the outcomes a port names (a unique key taken) become typed errors.
  */
-import { Context, Effect } from "effect";
+import { Context, Effect, Option } from "effect";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
 
 export class Db extends Context.Tag("@ferry/db/Db")<Db, PrismaClient>() {}
@@ -34,6 +34,12 @@ export const queryUnique = <A, E>(run: () => Promise<A>, onTaken: () => E): Effe
       isUniqueViolation(error) ? Effect.fail(onTaken()) : Effect.die(error),
     ),
   );
+
+/** A row that may be missing, mapped to the domain: `findUnique` → Option. */
+export const optionalRow =
+  <Row, A>(map: (row: Row) => A) =>
+  (row: Row | null): Option.Option<A> =>
+    row === null ? Option.none() : Option.some(map(row));
 
 export const toDate = (millis: number): Date => new Date(millis);
 export const toMillis = (date: Date): number => date.getTime();

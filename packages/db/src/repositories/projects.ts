@@ -15,7 +15,7 @@ import type {
   Environment as EnvironmentRow,
   Project as ProjectRow,
 } from "../generated/prisma/client.ts";
-import { Db, present, query, queryUnique, toDate, toMillis } from "./prisma.ts";
+import { Db, optionalRow, present, query, queryUnique, toDate, toMillis } from "./prisma.ts";
 
 export const toProject = (row: ProjectRow): Project => ({
   id: row.id as ProjectId,
@@ -80,12 +80,12 @@ export const ProjectRepositoryLive = Layer.effect(
       ).pipe(Effect.asVoid),
     findById: (workspaceId, id) =>
       query(() => db.project.findFirst({ where: { id, workspaceId } })).pipe(
-        Effect.map((row) => Option.fromNullable(row).pipe(Option.map(toProject))),
+        Effect.map(optionalRow(toProject)),
       ),
     findBySlug: (workspaceId, slug) =>
       query(() =>
         db.project.findUnique({ where: { workspaceId_slug: { workspaceId, slug } } }),
-      ).pipe(Effect.map((row) => Option.fromNullable(row).pipe(Option.map(toProject)))),
+      ).pipe(Effect.map(optionalRow(toProject))),
     list: (workspaceId, page) =>
       query(() =>
         db.project.findMany({
@@ -134,12 +134,12 @@ export const EnvironmentRepositoryLive = Layer.effect(
       ).pipe(Effect.asVoid),
     findById: (workspaceId, id) =>
       query(() => db.environment.findFirst({ where: { id, workspaceId } })).pipe(
-        Effect.map((row) => Option.fromNullable(row).pipe(Option.map(toEnvironment))),
+        Effect.map(optionalRow(toEnvironment)),
       ),
     findBySlug: (projectId, slug) =>
       query(() =>
         db.environment.findUnique({ where: { projectId_slug: { projectId, slug } } }),
-      ).pipe(Effect.map((row) => Option.fromNullable(row).pipe(Option.map(toEnvironment)))),
+      ).pipe(Effect.map(optionalRow(toEnvironment))),
     list: (projectId) =>
       query(() => db.environment.findMany({ where: { projectId }, orderBy: { slug: "asc" } })).pipe(
         Effect.map((rows) => rows.map(toEnvironment)),

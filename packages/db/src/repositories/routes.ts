@@ -9,9 +9,9 @@ import {
   RouteRepository,
   type WorkspaceId,
 } from "@ferry/domain";
-import { Effect, Layer, Option } from "effect";
+import { Effect, Layer } from "effect";
 import type { FrontlineRoute as RouteRow } from "../generated/prisma/client.ts";
-import { Db, INTERACTIVE_TRANSACTION, query, toDate, toMillis } from "./prisma.ts";
+import { Db, INTERACTIVE_TRANSACTION, optionalRow, query, toDate, toMillis } from "./prisma.ts";
 
 export const toRoute = (row: RouteRow): Route => ({
   id: row.id as RouteId,
@@ -114,7 +114,7 @@ export const RouteRepositoryLive = Layer.effect(
         ).pipe(Effect.map((rows) => rows.map(toRoute))),
       findByHostname: (hostname) =>
         query(() => db.frontlineRoute.findUnique({ where: { hostname } })).pipe(
-          Effect.map((row) => Option.fromNullable(row).pipe(Option.map(toRoute))),
+          Effect.map(optionalRow(toRoute)),
         ),
     };
   }),

@@ -8,9 +8,18 @@ import {
   type WorkspaceId,
   WorkspaceRepository,
 } from "@ferry/domain";
-import { Effect, Layer, Option } from "effect";
+import { Effect, Layer } from "effect";
 import type { ApiKey as ApiKeyRow, Workspace as WorkspaceRow } from "../generated/prisma/client.ts";
-import { Db, optionalMillis, present, query, queryUnique, toDate, toMillis } from "./prisma.ts";
+import {
+  Db,
+  optionalMillis,
+  optionalRow,
+  present,
+  query,
+  queryUnique,
+  toDate,
+  toMillis,
+} from "./prisma.ts";
 
 export const toWorkspace = (row: WorkspaceRow): Workspace => ({
   id: row.id as WorkspaceId,
@@ -48,11 +57,11 @@ export const WorkspaceRepositoryLive = Layer.effect(
       ).pipe(Effect.asVoid),
     findById: (id) =>
       query(() => db.workspace.findUnique({ where: { id } })).pipe(
-        Effect.map((row) => Option.fromNullable(row).pipe(Option.map(toWorkspace))),
+        Effect.map(optionalRow(toWorkspace)),
       ),
     findBySlug: (slug) =>
       query(() => db.workspace.findUnique({ where: { slug } })).pipe(
-        Effect.map((row) => Option.fromNullable(row).pipe(Option.map(toWorkspace))),
+        Effect.map(optionalRow(toWorkspace)),
       ),
   })),
 );
@@ -77,7 +86,7 @@ export const ApiKeyRepositoryLive = Layer.effect(
       ).pipe(Effect.asVoid),
     findActiveByHash: (hash) =>
       query(() => db.apiKey.findFirst({ where: { hash, revokedAt: null } })).pipe(
-        Effect.map((row) => Option.fromNullable(row).pipe(Option.map(toApiKey))),
+        Effect.map(optionalRow(toApiKey)),
       ),
     markUsed: (id: ApiKeyId, at: number) =>
       query(() => db.apiKey.updateMany({ where: { id }, data: { lastUsedAt: toDate(at) } })).pipe(

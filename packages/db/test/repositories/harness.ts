@@ -18,6 +18,7 @@ import {
   encodeUlidTime,
   ID_PREFIXES,
   type IdKind,
+  type IdOf,
   Ids,
   type InstanceId,
   type Project,
@@ -82,21 +83,6 @@ export function useRepositories(kind: TestDatabaseKind): RepositoryHarness {
 
 // ---------------------------------------------------------------------------
 // Ids and names
-
-/** The id type `Ids.next(kind)` gives. */
-interface IdTypes {
-  workspace: WorkspaceId;
-  apiKey: ApiKeyId;
-  project: ProjectId;
-  environment: EnvironmentId;
-  variable: VariableId;
-  deployment: DeploymentId;
-  step: StepId;
-  instance: InstanceId;
-  route: RouteId;
-  event: EventId;
-}
-export type IdOf<K extends IdKind> = IdTypes[K];
 
 let sequence = 0;
 const idBase = Date.now();
@@ -232,3 +218,5 @@ export const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
     throw new Error(`expected a failure, got ${Cause.pretty(exit.cause)}`);
   return failure.value;
 };
+
+export type { IdOf } from "@ferry/domain";

@@ -79,39 +79,29 @@ export const createDeployment = (
     });
     const deployments = yield* DeploymentRepository;
 
+    /** The deployment an earlier request with this key made, if it is the same request. */
     const earlier = (key: string) =>
       deployments.findByIdempotencyKey(workspaceId, key).pipe(
         Effect.flatMap(
           Option.match({
-            // The first request with this key failed to start its workflow and released the key
-            // while this duplicate waited: the client was told to retry, and so is this one.
-            onNone: (): Effect.Effect<
-              CreateDeploymentResult,
-              WorkflowUnavailable | ValidationError
-            > =>
-              Effect.fail(
-                new WorkflowUnavailable({
-                  reason: `a concurrent request with idempotency key "${key}" could not start its workflow; retry`,
-                }),
-              ),
+            onNone: () => Effect.succeedNone,
             onSome: (deployment) =>
               sameRequestOrFail(deployment, input).pipe(
-                Effect.as({
-                  deploymentId: deployment.id,
-                  status: deployment.status,
-                  created: false,
-                }),
+                Effect.as(
+                  Option.some<CreateDeploymentResult>({
+                    deploymentId: deployment.id,
+                    status: deployment.status,
+                    created: false,
+                  }),
+                ),
               ),
           }),
         ),
       );
 
     if (input.idempotencyKey !== undefined) {
-      const existing = yield* deployments.findByIdempotencyKey(workspaceId, input.idempotencyKey);
-      if (Option.isSome(existing)) {
-        yield* sameRequestOrFail(existing.value, input);
-        return { deploymentId: existing.value.id, status: existing.value.status, created: false };
-      }
+      const existing = yield* earlier(input.idempotencyKey);
+      if (Option.isSome(existing)) return existing.value;
     }
 
     const project = yield* requireProject(workspaceId, input.projectId);
@@ -153,7 +143,18 @@ export const createDeployment = (
       );
 
     // A concurrent duplicate won the race for the idempotency key: answer with its deployment.
-    if (Option.isNone(stored)) return yield* earlier(input.idempotencyKey ?? "");
+    if (Option.isNone(stored)) {
+      const key = input.idempotencyKey ?? "";
+      const winner = yield* earlier(key);
+      if (Option.isSome(winner)) return winner.value;
+      // The winner failed to start its workflow and released the key while this duplicate
+      // waited: the client of the winner was told to retry, and so is this one.
+      return yield* Effect.fail(
+        new WorkflowUnavailable({
+          reason: `a concurrent request with idempotency key "${key}" could not start its workflow; retry`,
+        }),
+      );
+    }
 
     const engine = yield* WorkflowEngine;
     const started = yield* engine

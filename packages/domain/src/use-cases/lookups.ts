@@ -1,6 +1,6 @@
 /** Workspace-scoped lookups that fail with NotFound; shared by the use cases. */
 import { Effect, Option, Schema } from "effect";
-import { NotFound, ValidationError } from "../errors.ts";
+import { NotFound, type ResourceKind, ValidationError } from "../errors.ts";
 import {
   DeploymentId,
   EnvironmentId,
@@ -27,6 +27,18 @@ export const parseId =
           ),
         );
 
+/** Some(value) → value; None → NotFound naming the resource: every lookup's last step. */
+export const orNotFound =
+  (resource: ResourceKind, id: string) =>
+  <A, E, R>(lookup: Effect.Effect<Option.Option<A>, E, R>): Effect.Effect<A, E | NotFound, R> =>
+    Effect.flatMap(
+      lookup,
+      Option.match({
+        onNone: () => Effect.fail(new NotFound({ resource, id })),
+        onSome: Effect.succeed,
+      }),
+    );
+
 export const parseDeploymentId = (field: string) => parseId(DeploymentId, field);
 export const parseProjectId = (field: string) => parseId(ProjectIdSchema, field);
 export const parseEnvironmentId = (field: string) => parseId(EnvironmentId, field);
@@ -34,43 +46,29 @@ export const parseEnvironmentId = (field: string) => parseId(EnvironmentId, fiel
 export const requireProject = (workspaceId: WorkspaceId, id: ProjectId) =>
   ProjectRepository.pipe(
     Effect.flatMap((projects) => projects.findById(workspaceId, id)),
-    Effect.flatMap(
-      Option.match({
-        onNone: () => Effect.fail(new NotFound({ resource: "project", id })),
-        onSome: Effect.succeed,
-      }),
-    ),
+    orNotFound("project", id),
+  );
+
+export const requireProjectBySlug = (workspaceId: WorkspaceId, slug: string) =>
+  ProjectRepository.pipe(
+    Effect.flatMap((projects) => projects.findBySlug(workspaceId, slug)),
+    orNotFound("project", slug),
   );
 
 export const requireDeployment = (workspaceId: WorkspaceId, id: DeploymentId) =>
   DeploymentRepository.pipe(
     Effect.flatMap((deployments) => deployments.findById(workspaceId, id)),
-    Effect.flatMap(
-      Option.match({
-        onNone: () => Effect.fail(new NotFound({ resource: "deployment", id })),
-        onSome: Effect.succeed,
-      }),
-    ),
+    orNotFound("deployment", id),
   );
 
 export const requireEnvironmentBySlug = (projectId: ProjectId, slug: string) =>
   EnvironmentRepository.pipe(
     Effect.flatMap((environments) => environments.findBySlug(projectId, slug)),
-    Effect.flatMap(
-      Option.match({
-        onNone: () => Effect.fail(new NotFound({ resource: "environment", id: slug })),
-        onSome: Effect.succeed,
-      }),
-    ),
+    orNotFound("environment", slug),
   );
 
 export const requireEnvironment = (workspaceId: WorkspaceId, id: EnvironmentId) =>
   EnvironmentRepository.pipe(
     Effect.flatMap((environments) => environments.findById(workspaceId, id)),
-    Effect.flatMap(
-      Option.match({
-        onNone: () => Effect.fail(new NotFound({ resource: "environment", id })),
-        onSome: Effect.succeed,
-      }),
-    ),
+    orNotFound("environment", id),
   );

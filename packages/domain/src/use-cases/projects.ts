@@ -3,8 +3,13 @@
  * environment variables. Secret values are sealed here, before they reach a
  * repository, and never come back out of these functions.
  */
-import { Clock, Effect, Option, Schema } from "effect";
-import { type AlreadyExists, NotFound, PreconditionFailed, ValidationError } from "../errors.ts";
+import { Clock, Effect, Schema } from "effect";
+import {
+  type AlreadyExists,
+  type NotFound,
+  PreconditionFailed,
+  ValidationError,
+} from "../errors.ts";
 import { Ids, ProjectId, type WorkspaceId } from "../ids.ts";
 import {
   DEFAULT_ENVIRONMENTS,
@@ -24,7 +29,13 @@ import { ProjectSettingsPatch } from "../validation/project-settings.ts";
 import { hasControlCharacter } from "../validation/text.ts";
 import { utf8ByteLength } from "../validation/utf8.ts";
 import { decodePageToken, encodePageToken } from "./list-deployments.ts";
-import { parseProjectId, requireEnvironmentBySlug, requireProject } from "./lookups.ts";
+import {
+  orNotFound,
+  parseProjectId,
+  requireEnvironmentBySlug,
+  requireProject,
+  requireProjectBySlug,
+} from "./lookups.ts";
 
 export const PROJECT_NAME_MAX_BYTES = 256;
 export const MAX_VARIABLES_PER_CALL = 1000;
@@ -131,11 +142,7 @@ export const getProject = (
       return yield* viewOf(yield* requireProject(workspaceId, id));
     }
     if (request.slug) {
-      const slug = request.slug;
-      const found = yield* (yield* ProjectRepository).findBySlug(workspaceId, slug);
-      if (Option.isNone(found))
-        return yield* Effect.fail(new NotFound({ resource: "project", id: slug }));
-      return yield* viewOf(found.value);
+      return yield* viewOf(yield* requireProjectBySlug(workspaceId, request.slug));
     }
     return yield* Effect.fail(ValidationError.single("key", "set project_id or slug"));
   });
@@ -147,15 +154,7 @@ export const getProject = (
 export const resolveProject = (workspaceId: WorkspaceId, idOrSlug: string) =>
   Schema.is(ProjectId)(idOrSlug)
     ? requireProject(workspaceId, idOrSlug)
-    : ProjectRepository.pipe(
-        Effect.flatMap((projects) => projects.findBySlug(workspaceId, idOrSlug)),
-        Effect.flatMap(
-          Option.match({
-            onNone: () => Effect.fail(new NotFound({ resource: "project", id: idOrSlug })),
-            onSome: Effect.succeed,
-          }),
-        ),
-      );
+    : requireProjectBySlug(workspaceId, idOrSlug);
 
 export const listProjects = (
   workspaceId: WorkspaceId,
@@ -207,10 +206,10 @@ export const updateProjectSettings = (
     const id = yield* parseProjectId("projectId")(request.projectId);
     const patch = yield* decodeRequest(ProjectSettingsPatch)(request);
     const now = yield* Clock.currentTimeMillis;
-    const updated = yield* (yield* ProjectRepository).updateSettings(workspaceId, id, patch, now);
-    if (Option.isNone(updated))
-      return yield* Effect.fail(new NotFound({ resource: "project", id }));
-    return yield* viewOf(updated.value);
+    const updated = yield* (yield* ProjectRepository)
+      .updateSettings(workspaceId, id, patch, now)
+      .pipe(orNotFound("project", id));
+    return yield* viewOf(updated);
   });
 
 export const createEnvironment = (

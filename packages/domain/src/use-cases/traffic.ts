@@ -10,9 +10,9 @@
  *   or another operation may have moved traffic, while the call waited in the
  *   queue), then switch every environment and live route in one transaction.
  */
-import { Clock, Effect, Either, Option, Schema } from "effect";
+import { Clock, Effect, Either, Schema } from "effect";
 import {
-  NotFound,
+  type NotFound,
   PreconditionFailed,
   type ValidationError,
   type WorkflowUnavailable,
@@ -37,6 +37,7 @@ import {
 import { decodeRequest } from "../validation/decode.ts";
 import { IdempotencyKey } from "../validation/idempotency-key.ts";
 import {
+  orNotFound,
   parseDeploymentId,
   requireDeployment,
   requireEnvironment,
@@ -182,15 +183,9 @@ const carryOut = (
           changed: true,
         };
       case "Switch": {
-        const workspace = yield* (yield* WorkspaceRepository).findById(project.workspaceId).pipe(
-          Effect.flatMap(
-            Option.match({
-              onNone: () =>
-                Effect.fail(new NotFound({ resource: "workspace", id: project.workspaceId })),
-              onSome: Effect.succeed,
-            }),
-          ),
-        );
+        const workspace = yield* (yield* WorkspaceRepository)
+          .findById(project.workspaceId)
+          .pipe(orNotFound("workspace", project.workspaceId));
         const platform = yield* Platform;
         yield* routes.point({
           workspaceId: project.workspaceId,
