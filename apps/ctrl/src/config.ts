@@ -6,7 +6,7 @@
  *
  * Precedence: environment variable, then the config file, then the default.
  * An empty environment variable counts as unset. Values that are secrets
- * (FERRY_SECRET_KEYS, FERRY_BOOTSTRAP_TOKEN, DATABASE_URL) are never echoed
+ * (FERRY_SECRET_KEYS, FERRY_BOOTSTRAP_TOKEN, FERRY_INTERNAL_TOKEN, DATABASE_URL) are never echoed
  * in a message.
  */
 import { readFileSync } from "node:fs";
@@ -43,6 +43,11 @@ export interface CtrlConfig {
   readonly secretKeys: string | undefined;
   /** When set, becomes an API key of the `default` workspace at start. */
   readonly bootstrapToken: string | undefined;
+  /**
+   * Authenticates frontline gateways on the route feed. Absent: generated once into the data
+   * directory (`internal-token`), where `pnpm start` finds it for its frontline.
+   */
+  readonly internalToken: string | undefined;
   /** Absolute: where uploaded build contexts are stored. */
   readonly buildStorageDir: string;
 }
@@ -231,6 +236,8 @@ export const SETTINGS = {
   apexDomain: setting("FERRY_APEX_DOMAIN", "apexDomain", ApexDomain),
   secretKeys: setting("FERRY_SECRET_KEYS", "secretKeys", SecretKeys),
   bootstrapToken: setting("FERRY_BOOTSTRAP_TOKEN", "bootstrapToken", BootstrapToken),
+  // Same shape as the bootstrap token: long, printable, header-safe; never echoed.
+  internalToken: setting("FERRY_INTERNAL_TOKEN", "internalToken", BootstrapToken),
   buildStorageDir: setting("FERRY_BUILD_STORAGE_DIR", "buildStorageDir", Path),
 } as const;
 
@@ -342,6 +349,7 @@ export function loadConfig(options: LoadConfigOptions = {}): CtrlConfig {
     apexDomain: values.apexDomain ?? DEFAULTS.apexDomain,
     secretKeys: values.secretKeys,
     bootstrapToken: values.bootstrapToken,
+    internalToken: values.internalToken,
     buildStorageDir: path.resolve(
       cwd,
       values.buildStorageDir ?? path.join(dataDir, "build-contexts"),

@@ -10,6 +10,7 @@
  *   locked data directory themselves) connect to the same database. Removed
  *   when ctrl stops.
  */
+import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { generateKey } from "@ferry/secret-box";
@@ -52,4 +53,31 @@ export function readDatabaseUrl(dataDir: string): string | undefined {
 
 export function removeDatabaseUrl(dataDir: string): void {
   rmSync(path.join(dataDir, DATABASE_URL_FILE), { force: true });
+}
+
+export const INTERNAL_TOKEN_FILE = "internal-token";
+
+/**
+ * The installation's internal token (frontline ↔ ctrl), when FERRY_INTERNAL_TOKEN is not set:
+ * read from the data directory, generated there (mode 0600) on first use. `pnpm start` hands
+ * it to the frontline it starts.
+ */
+export function generatedInternalToken(dataDir: string): string {
+  const file = path.join(dataDir, INTERNAL_TOKEN_FILE);
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const token = `ferry_internal_${randomBytes(32).toString("base64url")}`;
+  try {
+    writeFileSync(file, `${token}\n`, { mode: 0o600, flag: "wx" });
+    return token;
+  } catch (error) {
+    // Another process wrote it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === "EEXIST")
+      return readFileSync(file, "utf8").trim();
+    throw error;
+  }
 }

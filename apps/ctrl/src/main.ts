@@ -13,8 +13,14 @@ import type { Layer } from "effect";
 import { makeCtrl } from "./app.ts";
 import { ensureBootstrap } from "./auth.ts";
 import { ConfigError, type CtrlConfig, loadConfig } from "./config.ts";
-import { embeddedSecretKeys, removeDatabaseUrl, writeDatabaseUrl } from "./data-dir.ts";
+import {
+  embeddedSecretKeys,
+  generatedInternalToken,
+  removeDatabaseUrl,
+  writeDatabaseUrl,
+} from "./data-dir.ts";
 import { type Log, makeLog } from "./log.ts";
+import { startRouteFeed } from "./route-feed/route-feed.ts";
 import {
   liveLayer,
   makeRuntime,
@@ -57,7 +63,12 @@ async function run(config: CtrlConfig, log: Log, engine: Layer.Layer<WorkflowEng
     log,
   );
 
+  // The gateways' route table: loaded now, then kept current from database notifications.
+  const routeFeed = startRouteFeed(db, log);
+  const internalToken = config.internalToken ?? generatedInternalToken(config.dataDir);
+
   const stopDatabase = async () => {
+    await routeFeed.close();
     await runtime.dispose();
     await db.close();
     if (db.embedded !== undefined) removeDatabaseUrl(config.dataDir);
@@ -73,10 +84,12 @@ async function run(config: CtrlConfig, log: Log, engine: Layer.Layer<WorkflowEng
         createdKey: bootstrap.createdKey,
       });
     }
+    await routeFeed.ready;
+    log.info("route feed ready", { routes: routeFeed.current().length });
     const server = await startServer({
       host: config.api.host,
       port: config.api.port,
-      ...makeCtrl({ runtime, log }),
+      ...makeCtrl({ runtime, log, routeFeed: { feed: routeFeed, internalToken } }),
       health: async () => {
         await db.prisma.$queryRaw`SELECT 1`;
       },
@@ -90,7 +103,7 @@ async function run(config: CtrlConfig, log: Log, engine: Layer.Layer<WorkflowEng
       regions: config.regions,
       apexDomain: config.apexDomain,
     });
-    return { server, stopDatabase };
+    return { server, routeFeed, stopDatabase };
   } catch (error) {
     await stopDatabase();
     throw error;
@@ -109,7 +122,11 @@ async function main() {
     }
     throw error;
   }
-  const { server, stopDatabase } = await run(config, log, workflowEngine(config.restate));
+  const { server, routeFeed, stopDatabase } = await run(
+    config,
+    log,
+    workflowEngine(config.restate),
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -120,6 +137,8 @@ async function main() {
     stopping = true;
     log.info(`${signal}: shutting down (calls in flight finish first)`);
     try {
+      // The route feed's streams never end by themselves: end them so the server can close.
+      await routeFeed.close();
       await server.close();
       await stopDatabase();
       log.info("stopped");

@@ -5,6 +5,7 @@
  */
 export { ConfigError, describeConfig, type HydraConfig, loadConfig } from "./config.ts";
 export { type Logger, type LogLevel, makeLogger } from "./log.ts";
+export { makeDeploysObject } from "./objects/deploys.ts";
 export { makeProjectObject, type ProjectObject } from "./objects/project.ts";
 export { type ReconcileReport, reconcileOnce } from "./reconcile.ts";
 export { type Hydra, registerWithRestate, type StartOptions, startHydra } from "./server.ts";

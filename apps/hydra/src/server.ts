@@ -11,6 +11,7 @@ import * as restate from "@restatedev/restate-sdk";
 import { ManagedRuntime } from "effect";
 import type { HydraConfig } from "./config.ts";
 import { errorFields, type Logger, makeLogger, restateLogTransport } from "./log.ts";
+import { makeDeploysObject } from "./objects/deploys.ts";
 import { InFlight } from "./objects/durable.ts";
 import { makeProjectObject } from "./objects/project.ts";
 import { type ReconcileReport, reconcileOnce } from "./reconcile.ts";
@@ -115,14 +116,12 @@ export async function startHydra(config: HydraConfig, options: StartOptions = {}
     await runtime.runtime();
     const activeRuntime = runtime;
 
-    const project = makeProjectObject({
-      runtime: activeRuntime,
-      logger,
-      instanceLabels: config.instanceLabels,
-      inFlight: new InFlight(),
-    });
+    // One InFlight for both objects: a cancelled deploy's compensation waits for a route
+    // switch that `project.activate` may still be running for the same deployment.
+    const deps = { runtime: activeRuntime, logger, instanceLabels: config.instanceLabels };
+    const inFlight = new InFlight();
     const handler = restate.createEndpointHandler({
-      services: [project],
+      services: [makeProjectObject(deps, inFlight), makeDeploysObject(deps, inFlight)],
       logger: restateLogTransport(logger),
       ...(config.identityKeys.length > 0 ? { identityKeys: [...config.identityKeys] } : {}),
     });

@@ -134,13 +134,19 @@ describe("deploy", () => {
     expect(project.liveDeploymentId).toBe(id);
     expect(project.rolledBack).toBe(false);
 
-    // The invocation completed; no log line ever carried the secret.
+    // The deploy and its activation (the route switch, in the project's routing queue)
+    // completed; no log line ever carried the secret.
     const invocations = await listInvocations(
       stack.restate.adminUrl,
       `target_service_key = '${tenant.projectId}'`,
     );
-    expect(invocations.map((i) => [i.status, i.completion_result])).toStrictEqual([
-      ["completed", "success"],
+    expect(
+      invocations
+        .map((i) => [i.target.replace(`/${tenant.projectId}/`, "/"), i.status, i.completion_result])
+        .sort(),
+    ).toStrictEqual([
+      ["deploys/deploy", "completed", "success"],
+      ["project/activate", "completed", "success"],
     ]);
     expect(stack.logs.some((line) => line.includes(secretValue))).toBe(false);
   });
@@ -386,6 +392,49 @@ describe("promote and rollback", () => {
     const unknown = await promote("dep_01m8f1b8mbk34brwbc61v0vj7d" as DeploymentId);
     expect(Either.isLeft(unknown) && unknown.left._tag).toBe("NotFound");
     expect(await trafficOf(tenant)).toMatchObject({ live: v3, liveRoute: v3 });
+  });
+
+  it("a rollback while a production deploy is starting is answered at once and never undone by it", async () => {
+    const tenant = await createTenant(stack);
+    const ready = async (content: string) => {
+      const image = await webServerImage(stack.engine, { content });
+      const id = await deploy(stack, tenant, image, { regions: ["local-1"] });
+      expect((await settled(stack, tenant, id)).status).toBe("READY");
+      return id;
+    };
+    const v1 = await ready("v1");
+    const v2 = await ready("v2");
+    // v3's health check passes only after a few seconds: it holds the deploy queue meanwhile.
+    const v3 = await deploy(stack, tenant, await slowWebImage(stack.engine, "v3", 4), {
+      regions: ["local-1"],
+    });
+    await eventually("v3 to start its instances", async () =>
+      (await findDeployment(stack, tenant.workspace.id, v3)).status === "DEPLOYING"
+        ? true
+        : undefined,
+    );
+    const rolledBack = await engineCall((e) =>
+      e.rollback({
+        workspaceId: tenant.workspace.id,
+        projectId: tenant.projectId as never,
+        sourceDeploymentId: v2,
+        targetDeploymentId: v1,
+      }),
+    );
+    expect(rolledBack).toStrictEqual(
+      Either.right({ liveDeploymentId: v1, rolledBack: true, changed: true }),
+    );
+    // The rollback did not wait for the deploy: v3 is still starting.
+    expect((await findDeployment(stack, tenant.workspace.id, v3)).status).toBe("DEPLOYING");
+
+    expect((await settled(stack, tenant, v3)).status).toBe("READY");
+    expect(await trafficOf(tenant)).toStrictEqual({
+      live: v1,
+      pinned: true,
+      liveRoute: v1,
+      environmentRoute: v1,
+    });
+    expect((await routesOf(v3)).map((r) => r.kind)).toStrictEqual(["DEPLOYMENT"]);
   });
 
   it("a preview deployment takes its environment's hostname, never the live one", async () => {

@@ -13,6 +13,12 @@ export {
   openDatabase,
   openEmbedded,
 } from "./database.ts";
+export {
+  type FrontlineRouteEntry,
+  type FrontlineRouteScope,
+  type FrontlineUpstream,
+  loadFrontlineRoutes,
+} from "./frontline-routes.ts";
 export * from "./generated/prisma/client.ts";
 export { checksumOf, type MigrationFile, readMigrations } from "./migrations/files.ts";
 export {
@@ -24,6 +30,13 @@ export {
   type MigrationTarget,
   migrate,
 } from "./migrations/migrate.ts";
+export type { NotificationHub } from "./notifications/embedded-hub.ts";
+export {
+  listenToNotifications,
+  type NotificationHandlers,
+  type NotificationListener,
+} from "./notifications/listen.ts";
+export type { Notification } from "./notifications/protocol-scanner.ts";
 export { MIGRATIONS_DIR, SCHEMA_PATH } from "./paths.ts";
 export {
   type EmbeddedPostgres,

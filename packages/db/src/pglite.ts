@@ -35,6 +35,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { installNotificationHub, type NotificationHub } from "./notifications/embedded-hub.ts";
 
 /** Connections the socket server accepts (the pool uses 1; migrations, tools and reconnects use the rest). */
 export const PGLITE_SOCKET_MAX_CONNECTIONS = 4;
@@ -47,6 +48,8 @@ export interface EmbeddedPostgres {
   readonly dataDir: string;
   /** Serializes work that needs exclusive use of this database (see the notes above). */
   readonly mutex: Mutex;
+  /** Every NOTIFY of the shared session, whichever connection committed it. */
+  readonly notifications: NotificationHub;
   /** Stops the socket server, closes PGlite (flushing it to disk) and releases the data directory. */
   stop(): Promise<void>;
 }
@@ -69,6 +72,7 @@ export async function startEmbeddedPostgres(
   const releaseLock = inMemory ? () => {} : lockDataDir(dataDir);
   let pglite: PGlite | undefined;
   let server: PGLiteSocketServer | undefined;
+  let notifications: NotificationHub | undefined;
   try {
     if (!inMemory) {
       mkdirSync(path.dirname(dataDir), { recursive: true });
@@ -77,6 +81,7 @@ export async function startEmbeddedPostgres(
       ...(inMemory ? {} : { dataDir }),
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     });
+    notifications = installNotificationHub(pglite);
     server = new PGLiteSocketServer({
       db: pglite,
       host: "127.0.0.1",
@@ -91,6 +96,7 @@ export async function startEmbeddedPostgres(
   }
   const startedPglite = pglite;
   const startedServer = server;
+  const startedNotifications = notifications;
   // getServerConn() is "127.0.0.1:<port>" once listening.
   const url = `postgresql://postgres@${startedServer.getServerConn()}/postgres`;
   let stopped: Promise<void> | undefined;
@@ -99,6 +105,7 @@ export async function startEmbeddedPostgres(
     url,
     dataDir,
     mutex: new Mutex(),
+    notifications: startedNotifications,
     stop() {
       stopped ??= (async () => {
         try {

@@ -49,6 +49,9 @@ import {
 import * as clients from "@restatedev/restate-sdk-clients";
 import { Effect, Either, Layer, Option, Schema } from "effect";
 import {
+  DEPLOYS_OBJECT,
+  type DeploysObjectDefinition,
+  deploysObjectDefinition,
   PROJECT_OBJECT,
   type ProjectObjectDefinition,
   projectObjectDefinition,
@@ -267,8 +270,13 @@ export const makeWorkflowEngine = (config: RestateEngineConfig): WorkflowEngine[
     },
   });
 
-  const context = (projectId: string, handler: string, keyed: boolean): CallContext => ({
-    target: `${PROJECT_OBJECT}/${projectId}/${handler}`,
+  const context = (
+    projectId: string,
+    handler: string,
+    keyed: boolean,
+    object: string = PROJECT_OBJECT,
+  ): CallContext => ({
+    target: `${object}/${projectId}/${handler}`,
     url: shownIngress,
     api: "ingress",
     timeoutMs: requestTimeoutMs,
@@ -301,9 +309,9 @@ export const makeWorkflowEngine = (config: RestateEngineConfig): WorkflowEngine[
 
   return WorkflowEngine.of({
     startDeploy: (operation) =>
-      callRestate(context(operation.projectId, "deploy", true), (signal) =>
+      callRestate(context(operation.projectId, "deploy", true, DEPLOYS_OBJECT), (signal) =>
         ingress
-          .objectSendClient<ProjectObjectDefinition>(projectObjectDefinition, operation.projectId)
+          .objectSendClient<DeploysObjectDefinition>(deploysObjectDefinition, operation.projectId)
           .deploy(
             { workspaceId: operation.workspaceId, deploymentId: operation.deploymentId },
             clients.rpc.sendOpts({ idempotencyKey: operation.deploymentId, signal }),

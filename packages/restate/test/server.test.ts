@@ -71,7 +71,7 @@ describe("restate-server harness", () => {
     expect(done.completion_result).toBe("success");
     const state = await queryAdmin(
       harness.server.adminUrl,
-      `SELECT value_utf8 FROM state WHERE service_name = 'project' AND service_key = '${op.projectId}' AND key = 'lastDeploy'`,
+      `SELECT value_utf8 FROM state WHERE service_name = 'deploys' AND service_key = '${op.projectId}' AND key = 'lastDeploy'`,
     );
     expect(state).toEqual([{ value_utf8: JSON.stringify(deploymentId) }]);
   });
@@ -111,7 +111,7 @@ describe("restate-server harness", () => {
     const registered = await registerDeployment(harness.server.adminUrl, probe.url, {
       timeoutMs: 10_000,
     });
-    expect(registered.services).toEqual(["project"]);
+    expect([...registered.services].sort()).toEqual(["deploys", "project"]);
     await (await late).close();
   });
 

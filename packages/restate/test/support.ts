@@ -18,7 +18,7 @@ import type {
   RollbackRequest,
   TrafficOutcome,
 } from "../src/contract.ts";
-import { PROJECT_OBJECT } from "../src/contract.ts";
+import { DEPLOYS_OBJECT, PROJECT_OBJECT } from "../src/contract.ts";
 import {
   type RestateServer,
   registerDeployment,
@@ -74,9 +74,9 @@ const traffic = async (
   };
 };
 
-/** The `project` object as the tests need it (hydra's real one lives in apps/hydra). */
-export const testProjectObject = restate.object({
-  name: PROJECT_OBJECT,
+/** The `deploys` object as the tests need it (hydra's real one lives in apps/hydra). */
+export const testDeploysObject = restate.object({
+  name: DEPLOYS_OBJECT,
   handlers: {
     deploy: async (ctx: restate.ObjectContext, request: DeployRequest): Promise<DeployOutcome> => {
       await record(ctx, "deploy", request.deploymentId);
@@ -85,6 +85,13 @@ export const testProjectObject = restate.object({
       ctx.set("lastDeploy", request.deploymentId);
       return { deploymentId: request.deploymentId, status: "READY", errorMessage: null };
     },
+  },
+});
+
+/** The `project` object as the tests need it (hydra's real one lives in apps/hydra). */
+export const testProjectObject = restate.object({
+  name: PROJECT_OBJECT,
+  handlers: {
     promote: (ctx: restate.ObjectContext, request: PromoteRequest) =>
       traffic(ctx, "promote", request.targetDeploymentId),
     rollback: (ctx: restate.ObjectContext, request: RollbackRequest) =>
@@ -101,7 +108,7 @@ export interface Endpoint {
 export const serveTestEndpoint = async (port = 0): Promise<Endpoint> => {
   const server = http2.createServer(
     restate.createEndpointHandler({
-      services: [testProjectObject],
+      services: [testProjectObject, testDeploysObject],
       // The SDK logs every invocation at info; keep test output for failures.
       logger: () => {},
     }),

@@ -1,360 +1,79 @@
 /**
  * The `project` virtual object (contract: @ferry/restate/contract), keyed by
- * project id. Its handlers are exclusive: Restate runs one deploy, promote or
- * rollback of a project at a time, and every decision here is taken on state
- * read inside the handler.
- *
- * deploy is a saga:
- *
- *   load ─ supersede older PENDING ─ DEPLOYING: start instances ─ health ─ NETWORK: switch routes ─ READY
- *                                              (undo: remove)                       (the pivot)
- *
- * Before the route switch, a permanent failure or a cancellation runs the
- * compensations in reverse (remove every container the deployment started,
- * instances STOPPED, the running step and the status FAILED or CANCELLED),
- * then the invocation ends with the error, releasing the project's key.
- * Once the routes are switched the deployment serves traffic: it is too late
- * to undo, and the handler only finishes recording READY.
+ * project id. Its handlers are exclusive and short: Restate runs one promote,
+ * rollback or activate of a project at a time, and every decision is taken on
+ * state read inside the handler (a deployment may have become READY, or
+ * another operation may have moved traffic, while the call waited in the queue).
  */
-
 import {
   applyPromote,
   applyRollback,
-  DeploymentId,
   type NotFound,
   type PreconditionFailed,
-  ProjectId,
-  type StepName,
   type TrafficResult,
-  WorkspaceId,
 } from "@ferry/domain";
 import type {
-  DeployOutcome,
-  DeployRequest,
+  ActivateOutcome,
+  ActivateRequest,
   PromoteRequest,
   RollbackRequest,
   TrafficOutcome,
 } from "@ferry/restate/contract";
 import { PROJECT_OBJECT } from "@ferry/restate/contract";
 import * as restate from "@restatedev/restate-sdk";
-import { Effect, Either, Schema } from "effect";
+import { Effect } from "effect";
+import { loadDeployment, pointRoutes } from "../deploy/steps.ts";
+import { InFlight, makeDurable, POLICIES } from "./durable.ts";
 import {
-  beginStep,
-  containerName,
-  containersOf,
-  type DeployPlan,
-  enterNetwork,
-  loadDeployment,
-  pointRoutes,
-  probeRound,
-  recordEnd,
-  recordReady,
-  removeContainer,
-  routesSwitched,
-  type StartedInstance,
-  startInstance,
-  supersedeOlder,
-} from "../deploy/steps.ts";
-import type { Logger } from "../log.ts";
-import type { HydraRuntime } from "../services.ts";
-import { type Durable, InFlight, makeDurable, POLICIES, restateIds } from "./durable.ts";
-
-export interface ProjectObjectDeps {
-  readonly runtime: HydraRuntime;
-  readonly logger: Logger;
-  /** Labels added to every container (and used to find them again). */
-  readonly instanceLabels: Readonly<Record<string, string>>;
-  readonly inFlight?: InFlight;
-}
-
-/** How long compensation waits for closures that a cancellation left running. */
-const SETTLE_TIMEOUT_MS = 30_000;
-/** Backoff between health-check rounds. */
-const HEALTH_BACKOFF = { initialMs: 250, maxMs: 5_000 } as const;
-
-const decode =
-  <A, I>(schema: Schema.Schema<A, I>) =>
-  (value: unknown): A | undefined =>
-    Either.getOrUndefined(Schema.decodeUnknownEither(schema)(value));
-
-const parseDeploymentId = decode(DeploymentId);
-const parseWorkspaceId = decode(WorkspaceId);
-const parseProjectId = decode(ProjectId);
-
-const badRequest = (message: string) => new restate.TerminalError(message, { errorCode: 400 });
-
-const isSuspended = (error: unknown) => restate.internal.isSuspendedError(error);
+  badRequest,
+  type ObjectDeps,
+  parseDeploymentId,
+  parseProjectId,
+  parseWorkspaceId,
+} from "./requests.ts";
 
 // ---------------------------------------------------------------------------
-// deploy
-
-interface Saga {
-  /** The step that is running (to end it FAILED or CANCELLED). */
-  step: StepName | null;
-  /** Containers started, in start order (undone in reverse). */
-  readonly started: StartedInstance[];
-  /** The route switch has been asked for (it may have committed). */
-  switching: boolean;
-}
-
-const failureMessage = (error: unknown): string => {
-  if (error instanceof restate.TerminalError) return error.message;
-  return `internal error in the deploy workflow: ${error instanceof Error ? error.message : String(error)}`;
-};
-
-const describeInstances = (
-  instances: ReadonlyArray<StartedInstance>,
-  regions: ReadonlyArray<string>,
-) =>
-  `${instances.length} instance${instances.length === 1 ? "" : "s"} healthy in ${regions.join(", ")}`;
+// activate: a healthy deployment takes its routes
 
 /**
- * Polls every instance until it answers its health check (2xx or 3xx), with
- * durable sleeps between short probe rounds, until the project's timeout
- * (measured with ctx.date, so a replay measures the same). Throws a
- * TerminalError with the message a user acts on.
+ * Called by the deploy workflow once the deployment's instances are healthy
+ * (status NETWORK). Re-reads the deployment (a cancel may have ended it) and
+ * the project's pin here, then switches the routes in one transaction.
+ * Tracked under the deployment id, so a cancelled deploy's compensation waits
+ * for a switch still running before it checks whether it committed.
  */
-async function waitUntilHealthy(
+async function activate(
   ctx: restate.ObjectContext,
-  durable: Durable,
-  plan: DeployPlan,
-  instances: ReadonlyArray<StartedInstance>,
-): Promise<void> {
-  const { healthCheckPath: path, healthCheckTimeoutSeconds, containerPort } = plan.settings;
-  const timeoutMs = healthCheckTimeoutSeconds * 1000;
-  const startedAt = await ctx.date.now();
-  let pending = [...instances];
-  let delay: number = HEALTH_BACKOFF.initialMs;
-  let lastAnswer = "none";
-  for (let round = 1; ; round++) {
-    const results = await durable.run(
-      `health check round ${round}`,
-      probeRound(pending, path),
-      POLICIES.probe,
-    );
-    for (const result of results) {
-      if (result.state === "exited")
-        throw new restate.TerminalError(
-          result.exitCode === null
-            ? "container exited during start"
-            : `container exited with code ${result.exitCode} during start`,
-        );
-      if (result.state === "gone") {
-        const name = instances.find((i) => i.instanceId === result.instanceId)?.name ?? "?";
-        throw new restate.TerminalError(`container ${name} was removed during start`);
-      }
-    }
-    const waiting = new Set(results.filter((r) => r.state === "waiting").map((r) => r.instanceId));
-    const first = results.find((r) => r.state === "waiting");
-    if (first !== undefined && first.state === "waiting") lastAnswer = first.answer;
-    pending = pending.filter((instance) => waiting.has(instance.instanceId));
-    if (pending.length === 0) return;
-    const elapsed = (await ctx.date.now()) - startedAt;
-    if (elapsed >= timeoutMs)
-      throw new restate.TerminalError(
-        `health check GET ${path} on port ${containerPort} timed out after ${healthCheckTimeoutSeconds} s (last answer: ${lastAnswer})`,
-      );
-    await ctx.sleep(Math.max(1, Math.min(delay, timeoutMs - elapsed)), "health check backoff");
-    delay = Math.min(delay * 2, HEALTH_BACKOFF.maxMs);
-  }
-}
-
-async function deploy(
-  ctx: restate.ObjectContext,
-  deps: ProjectObjectDeps,
+  deps: ObjectDeps,
   inFlight: InFlight,
-  request: DeployRequest,
-): Promise<DeployOutcome> {
+  request: ActivateRequest,
+): Promise<ActivateOutcome> {
   const deploymentId = parseDeploymentId(request?.deploymentId);
   const workspaceId = parseWorkspaceId(request?.workspaceId);
   if (deploymentId === undefined || workspaceId === undefined)
-    throw badRequest("deploy needs a well-formed workspaceId and deploymentId");
-  const log = deps.logger.with({
-    handler: "project/deploy",
-    projectId: ctx.key,
-    deploymentId,
-    invocationId: ctx.request().id,
-  });
-  // Steps are tracked per deployment so that compensation can wait for closures a
-  // cancellation interrupted; compensation itself is not tracked (it would wait for itself).
+    throw badRequest("activate needs a well-formed workspaceId and deploymentId");
   const durable = makeDurable(ctx, deps.runtime, inFlight, deploymentId);
-  const undo = makeDurable(ctx, deps.runtime, inFlight, undefined);
-
   const loaded = await durable.run(
     "load deployment",
     loadDeployment(workspaceId, deploymentId),
     POLICIES.db,
   );
-  if (!loaded.found)
-    throw new restate.TerminalError(
-      `deployment ${deploymentId} not found in workspace ${workspaceId}`,
-      { errorCode: 404 },
-    );
-  const plan = loaded.plan;
-  if (plan.projectId !== ctx.key)
-    throw badRequest(
-      `deployment ${deploymentId} belongs to project ${plan.projectId}, not to ${ctx.key}`,
-    );
-  if (plan.status !== "PENDING") {
-    ctx.console.info(`deployment is ${plan.status}, nothing to do`);
-    return { deploymentId, status: plan.status, errorMessage: null };
-  }
-
-  const newest = await durable.run(
-    "supersede older pending deployments",
-    supersedeOlder(plan),
-    POLICIES.db,
-  );
-  if (newest.by !== null) {
-    log.info("deploy ended", { status: "SUPERSEDED", by: newest.by });
-    return { deploymentId, status: "SUPERSEDED", errorMessage: null };
-  }
-  if (newest.superseded.length > 0) ctx.console.info(`superseded ${newest.superseded.join(", ")}`);
-
-  // Ids made here, outside ctx.run, from the Restate context: the same on every replay.
-  const ids = restateIds(ctx, await ctx.date.now());
-  const newId = <K extends "step" | "instance">(kind: K) => Effect.runSync(ids.next(kind));
-
-  const saga: Saga = { step: null, started: [], switching: false };
-  let switched: { readonly hostnames: ReadonlyArray<{ readonly hostname: string }> } | undefined;
-  try {
-    // Set before the run: a cancel rejects the await while the closure may still commit the
-    // step, and compensation must then end it (ending a step never started changes nothing).
-    saga.step = "DEPLOYING";
-    const began = await durable.run(
-      "start step DEPLOYING",
-      beginStep(plan, { id: newId("step"), name: "DEPLOYING" }, ["PENDING"], "DEPLOYING"),
-      POLICIES.db,
-    );
-    if (!began.ok) {
-      ctx.console.info(`deployment became ${began.status} before it started; nothing to do`);
-      return { deploymentId, status: began.status, errorMessage: null };
-    }
-    if (plan.image === null)
-      throw new restate.TerminalError(
-        "this deployment has no image: building from a build context is not supported by this hydra",
-      );
-
-    for (const region of plan.regions) {
-      for (let replica = 0; replica < plan.settings.replicasPerRegion; replica++) {
-        const name = containerName(deploymentId, region, replica);
-        const slot = { region, replica, instanceId: newId("instance"), name };
-        const instance = await durable.run(
-          `start instance ${name}`,
-          startInstance(plan, plan.image, slot, deps.instanceLabels),
-          POLICIES.engine,
-        );
-        saga.started.push(instance);
-      }
-    }
-
-    await waitUntilHealthy(ctx, durable, plan, saga.started);
-
-    const network = await durable.run(
-      "start step NETWORK",
-      enterNetwork(plan, newId("step"), describeInstances(saga.started, plan.regions)),
-      POLICIES.db,
-    );
-    if (!network.ok)
-      throw new restate.TerminalError(`deployment became ${network.status} while deploying`);
-    saga.step = "NETWORK";
-
-    // The pivot: after this, the deployment serves traffic.
-    saga.switching = true;
-    switched = await durable.run("switch routes", pointRoutes(plan), POLICIES.db);
-  } catch (error) {
-    if (isSuspended(error)) throw error;
-    const cancelled = error instanceof restate.CancelledError;
-    // An interrupted switch may have committed: then the deployment is live, and finishing is
-    // the only safe way forward (a cancellation arriving now is too late).
-    if (saga.switching) {
-      const committed = await undo.run(
-        "check whether the route switch committed",
-        Effect.promise(() => inFlight.settle(deploymentId, SETTLE_TIMEOUT_MS)).pipe(
-          Effect.zipRight(routesSwitched(deploymentId)),
-        ),
-        POLICIES.compensation,
-      );
-      if (committed) {
-        ctx.console.warn(
-          `${cancelled ? "cancellation" : "failure"} after the route switch committed; finishing the deploy`,
-        );
-        switched = { hostnames: [] };
-      }
-    }
-    if (switched === undefined) {
-      const end = cancelled ? "CANCELLED" : "FAILED";
-      const message = cancelled
-        ? `cancelled during ${saga.step ?? "PENDING"}`
-        : failureMessage(error);
-      await compensate(undo, inFlight, deps, plan, saga, { status: end, message });
-      log.info("deploy ended", { status: end, errorMessage: message });
-      if (error instanceof restate.TerminalError) throw error;
-      throw new restate.TerminalError(message);
-    }
-  }
-
-  // Routes are switched: record READY, patiently; a cancellation now is too late and ignored.
-  const networkMessage =
-    switched.hostnames.length === 0
-      ? "routes switched"
-      : `routes: ${switched.hostnames.map((h) => h.hostname).join(", ")}`;
-  const readyStepId = newId("step");
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const ready = await durable.run(
-        attempt === 1 ? "record READY" : `record READY (attempt ${attempt})`,
-        recordReady(plan, readyStepId, networkMessage),
-        POLICIES.afterSwitch,
-      );
-      log.info("deploy ended", { status: ready.status });
-      return { deploymentId, status: ready.status, errorMessage: null };
-    } catch (error) {
-      if (error instanceof restate.CancelledError && attempt < 5) {
-        ctx.console.warn("cancellation after the route switch is too late; finishing the deploy");
-        continue;
-      }
-      throw error;
-    }
-  }
-}
-
-/**
- * Undo in reverse: wait for closures a cancellation left running, find every
- * container of the deployment (those this invocation journaled, and any other
- * one labelled with it), remove them newest first, then record the end.
- */
-async function compensate(
-  undo: Durable,
-  inFlight: InFlight,
-  deps: ProjectObjectDeps,
-  plan: DeployPlan,
-  saga: Saga,
-  end: { readonly status: "FAILED" | "CANCELLED"; readonly message: string },
-): Promise<void> {
-  const found = await undo.run(
-    "find containers to remove",
-    Effect.promise(() => inFlight.settle(plan.deploymentId, SETTLE_TIMEOUT_MS)).pipe(
-      Effect.zipRight(containersOf(plan.deploymentId, deps.instanceLabels)),
-    ),
-    POLICIES.compensation,
-  );
-  const toRemove: Array<{ readonly containerId: string; readonly name: string }> = [
-    ...saga.started.map((i) => ({ containerId: i.containerId, name: i.name })),
-  ];
-  for (const container of found)
-    if (!toRemove.some((c) => c.containerId === container.containerId)) toRemove.push(container);
-  for (const container of toRemove.reverse())
-    await undo.run(
-      `remove container ${container.name}`,
-      removeContainer(container.containerId),
-      POLICIES.compensation,
-    );
-  await undo.run(
-    `record ${end.status}`,
-    recordEnd(plan, { status: end.status, step: saga.step, message: end.message }),
-    POLICIES.compensation,
-  );
+  if (!loaded.found) return { ok: false, reason: `deployment ${deploymentId} no longer exists` };
+  if (loaded.plan.projectId !== ctx.key)
+    throw badRequest(`deployment ${deploymentId} belongs to project ${loaded.plan.projectId}`);
+  if (loaded.plan.status !== "NETWORK" && loaded.plan.status !== "READY")
+    return {
+      ok: false,
+      reason: `deployment became ${loaded.plan.status} before it could take its routes`,
+    };
+  const pointed = await durable.run("switch routes", pointRoutes(loaded.plan), POLICIES.db);
+  deps.logger.info("routes switched", {
+    projectId: ctx.key,
+    deploymentId,
+    takesLiveTraffic: pointed.takesLiveTraffic,
+    pinned: pointed.pinned,
+  });
+  return { ok: true, ...pointed };
 }
 
 // ---------------------------------------------------------------------------
@@ -381,7 +100,7 @@ const notFound = (resource: string, id: unknown): TrafficOutcome => ({
 
 async function promote(
   ctx: restate.ObjectContext,
-  deps: ProjectObjectDeps,
+  deps: ObjectDeps,
   inFlight: InFlight,
   request: PromoteRequest,
 ): Promise<TrafficOutcome> {
@@ -408,7 +127,7 @@ async function promote(
 
 async function rollback(
   ctx: restate.ObjectContext,
-  deps: ProjectObjectDeps,
+  deps: ObjectDeps,
   inFlight: InFlight,
   request: RollbackRequest,
 ): Promise<TrafficOutcome> {
@@ -443,14 +162,11 @@ async function rollback(
 // ---------------------------------------------------------------------------
 
 /** The `project` virtual object, bound to hydra's runtime. */
-export const makeProjectObject = (deps: ProjectObjectDeps) => {
-  const inFlight = deps.inFlight ?? new InFlight();
-  return restate.object({
+export const makeProjectObject = (deps: ObjectDeps, inFlight: InFlight = new InFlight()) =>
+  restate.object({
     name: PROJECT_OBJECT,
-    description: "One project's deployments and traffic, one operation at a time.",
+    description: "One project's routing: promote, rollback and activation, one at a time.",
     handlers: {
-      deploy: async (ctx: restate.ObjectContext, request: DeployRequest): Promise<DeployOutcome> =>
-        deploy(ctx, deps, inFlight, request),
       promote: async (
         ctx: restate.ObjectContext,
         request: PromoteRequest,
@@ -459,9 +175,12 @@ export const makeProjectObject = (deps: ProjectObjectDeps) => {
         ctx: restate.ObjectContext,
         request: RollbackRequest,
       ): Promise<TrafficOutcome> => rollback(ctx, deps, inFlight, request),
+      activate: async (
+        ctx: restate.ObjectContext,
+        request: ActivateRequest,
+      ): Promise<ActivateOutcome> => activate(ctx, deps, inFlight, request),
     },
   });
-};
 
 /** The object's type, for typed clients (`ctx.objectClient<ProjectObject>({ name: "project" }, key)`). */
 export type ProjectObject = ReturnType<typeof makeProjectObject>;

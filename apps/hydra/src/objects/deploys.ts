@@ -1,0 +1,348 @@
+/**
+ * The `deploys` virtual object (contract: @ferry/restate/contract), keyed by
+ * project id: a project's deploys run one at a time, in arrival order.
+ *
+ * deploy is a saga:
+ *
+ *   load ─ supersede older PENDING ─ DEPLOYING: start instances ─ health ─ NETWORK: project.activate ─ READY
+ *                                              (undo: remove)                       (the pivot)
+ *
+ * The route switch is not done here: it is a call to the `project` object's
+ * exclusive `activate`, which re-reads the project's pin inside the queue that
+ * promote and rollback use. So a rollback never waits for a deploy's health
+ * checks (or build), and a deploy never undoes a rollback that happened while
+ * it was starting.
+ *
+ * Before the route switch, a permanent failure or a cancellation runs the
+ * compensations in reverse (remove every container the deployment started,
+ * instances STOPPED, the running step and the status FAILED or CANCELLED),
+ * then the invocation ends with the error, releasing the project's key.
+ * Once the routes are switched the deployment serves traffic: it is too late
+ * to undo, and the handler only finishes recording READY.
+ */
+import type { StepName } from "@ferry/domain";
+import type { DeployOutcome, DeployRequest } from "@ferry/restate/contract";
+import { DEPLOYS_OBJECT, PROJECT_OBJECT } from "@ferry/restate/contract";
+import * as restate from "@restatedev/restate-sdk";
+import { Effect } from "effect";
+import {
+  beginStep,
+  containerName,
+  containersOf,
+  type DeployPlan,
+  enterNetwork,
+  loadDeployment,
+  probeRound,
+  recordEnd,
+  recordReady,
+  removeContainer,
+  routesSwitched,
+  type StartedInstance,
+  startInstance,
+  supersedeOlder,
+} from "../deploy/steps.ts";
+import { type Durable, InFlight, makeDurable, POLICIES, restateIds } from "./durable.ts";
+import type { ProjectObject } from "./project.ts";
+import {
+  badRequest,
+  isSuspended,
+  type ObjectDeps,
+  parseDeploymentId,
+  parseWorkspaceId,
+} from "./requests.ts";
+
+/** How long compensation waits for closures that a cancellation left running. */
+const SETTLE_TIMEOUT_MS = 30_000;
+/** Backoff between health-check rounds. */
+const HEALTH_BACKOFF = { initialMs: 250, maxMs: 5_000 } as const;
+
+// ---------------------------------------------------------------------------
+// deploy
+
+interface Saga {
+  /** The step that is running (to end it FAILED or CANCELLED). */
+  step: StepName | null;
+  /** Containers started, in start order (undone in reverse). */
+  readonly started: StartedInstance[];
+  /** The route switch has been asked for (it may have committed). */
+  switching: boolean;
+}
+
+const failureMessage = (error: unknown): string => {
+  if (error instanceof restate.TerminalError) return error.message;
+  return `internal error in the deploy workflow: ${error instanceof Error ? error.message : String(error)}`;
+};
+
+const describeInstances = (
+  instances: ReadonlyArray<StartedInstance>,
+  regions: ReadonlyArray<string>,
+) =>
+  `${instances.length} instance${instances.length === 1 ? "" : "s"} healthy in ${regions.join(", ")}`;
+
+/**
+ * Polls every instance until it answers its health check (2xx or 3xx), with
+ * durable sleeps between short probe rounds, until the project's timeout
+ * (measured with ctx.date, so a replay measures the same). Throws a
+ * TerminalError with the message a user acts on.
+ */
+async function waitUntilHealthy(
+  ctx: restate.ObjectContext,
+  durable: Durable,
+  plan: DeployPlan,
+  instances: ReadonlyArray<StartedInstance>,
+): Promise<void> {
+  const { healthCheckPath: path, healthCheckTimeoutSeconds, containerPort } = plan.settings;
+  const timeoutMs = healthCheckTimeoutSeconds * 1000;
+  const startedAt = await ctx.date.now();
+  let pending = [...instances];
+  let delay: number = HEALTH_BACKOFF.initialMs;
+  let lastAnswer = "none";
+  for (let round = 1; ; round++) {
+    const results = await durable.run(
+      `health check round ${round}`,
+      probeRound(pending, path),
+      POLICIES.probe,
+    );
+    for (const result of results) {
+      if (result.state === "exited")
+        throw new restate.TerminalError(
+          result.exitCode === null
+            ? "container exited during start"
+            : `container exited with code ${result.exitCode} during start`,
+        );
+      if (result.state === "gone") {
+        const name = instances.find((i) => i.instanceId === result.instanceId)?.name ?? "?";
+        throw new restate.TerminalError(`container ${name} was removed during start`);
+      }
+    }
+    const waiting = new Set(results.filter((r) => r.state === "waiting").map((r) => r.instanceId));
+    const first = results.find((r) => r.state === "waiting");
+    if (first !== undefined && first.state === "waiting") lastAnswer = first.answer;
+    pending = pending.filter((instance) => waiting.has(instance.instanceId));
+    if (pending.length === 0) return;
+    const elapsed = (await ctx.date.now()) - startedAt;
+    if (elapsed >= timeoutMs)
+      throw new restate.TerminalError(
+        `health check GET ${path} on port ${containerPort} timed out after ${healthCheckTimeoutSeconds} s (last answer: ${lastAnswer})`,
+      );
+    await ctx.sleep(Math.max(1, Math.min(delay, timeoutMs - elapsed)), "health check backoff");
+    delay = Math.min(delay * 2, HEALTH_BACKOFF.maxMs);
+  }
+}
+
+async function deploy(
+  ctx: restate.ObjectContext,
+  deps: ObjectDeps,
+  inFlight: InFlight,
+  request: DeployRequest,
+): Promise<DeployOutcome> {
+  const deploymentId = parseDeploymentId(request?.deploymentId);
+  const workspaceId = parseWorkspaceId(request?.workspaceId);
+  if (deploymentId === undefined || workspaceId === undefined)
+    throw badRequest("deploy needs a well-formed workspaceId and deploymentId");
+  const log = deps.logger.with({
+    handler: "project/deploy",
+    projectId: ctx.key,
+    deploymentId,
+    invocationId: ctx.request().id,
+  });
+  // Steps are tracked per deployment so that compensation can wait for closures a
+  // cancellation interrupted; compensation itself is not tracked (it would wait for itself).
+  const durable = makeDurable(ctx, deps.runtime, inFlight, deploymentId);
+  const undo = makeDurable(ctx, deps.runtime, inFlight, undefined);
+
+  const loaded = await durable.run(
+    "load deployment",
+    loadDeployment(workspaceId, deploymentId),
+    POLICIES.db,
+  );
+  if (!loaded.found)
+    throw new restate.TerminalError(
+      `deployment ${deploymentId} not found in workspace ${workspaceId}`,
+      { errorCode: 404 },
+    );
+  const plan = loaded.plan;
+  if (plan.projectId !== ctx.key)
+    throw badRequest(
+      `deployment ${deploymentId} belongs to project ${plan.projectId}, not to ${ctx.key}`,
+    );
+  if (plan.status !== "PENDING") {
+    ctx.console.info(`deployment is ${plan.status}, nothing to do`);
+    return { deploymentId, status: plan.status, errorMessage: null };
+  }
+
+  const newest = await durable.run(
+    "supersede older pending deployments",
+    supersedeOlder(plan),
+    POLICIES.db,
+  );
+  if (newest.by !== null) {
+    log.info("deploy ended", { status: "SUPERSEDED", by: newest.by });
+    return { deploymentId, status: "SUPERSEDED", errorMessage: null };
+  }
+  if (newest.superseded.length > 0) ctx.console.info(`superseded ${newest.superseded.join(", ")}`);
+
+  // Ids made here, outside ctx.run, from the Restate context: the same on every replay.
+  const ids = restateIds(ctx, await ctx.date.now());
+  const newId = <K extends "step" | "instance">(kind: K) => Effect.runSync(ids.next(kind));
+
+  const saga: Saga = { step: null, started: [], switching: false };
+  let switched: { readonly hostnames: ReadonlyArray<{ readonly hostname: string }> } | undefined;
+  try {
+    // Set before the run: a cancel rejects the await while the closure may still commit the
+    // step, and compensation must then end it (ending a step never started changes nothing).
+    saga.step = "DEPLOYING";
+    const began = await durable.run(
+      "start step DEPLOYING",
+      beginStep(plan, { id: newId("step"), name: "DEPLOYING" }, ["PENDING"], "DEPLOYING"),
+      POLICIES.db,
+    );
+    if (!began.ok) {
+      ctx.console.info(`deployment became ${began.status} before it started; nothing to do`);
+      return { deploymentId, status: began.status, errorMessage: null };
+    }
+    if (plan.image === null)
+      throw new restate.TerminalError(
+        "this deployment has no image: building from a build context is not supported by this hydra",
+      );
+
+    for (const region of plan.regions) {
+      for (let replica = 0; replica < plan.settings.replicasPerRegion; replica++) {
+        const name = containerName(deploymentId, region, replica);
+        const slot = { region, replica, instanceId: newId("instance"), name };
+        const instance = await durable.run(
+          `start instance ${name}`,
+          startInstance(plan, plan.image, slot, deps.instanceLabels),
+          POLICIES.engine,
+        );
+        saga.started.push(instance);
+      }
+    }
+
+    await waitUntilHealthy(ctx, durable, plan, saga.started);
+
+    const network = await durable.run(
+      "start step NETWORK",
+      enterNetwork(plan, newId("step"), describeInstances(saga.started, plan.regions)),
+      POLICIES.db,
+    );
+    if (!network.ok)
+      throw new restate.TerminalError(`deployment became ${network.status} while deploying`);
+    saga.step = "NETWORK";
+
+    // The pivot: after this, the deployment serves traffic. The project's own queue decides
+    // which routes it takes (the pin as it is now).
+    saga.switching = true;
+    const activated = await ctx
+      .objectClient<ProjectObject>({ name: PROJECT_OBJECT }, plan.projectId)
+      .activate({ workspaceId, deploymentId });
+    if (!activated.ok) {
+      saga.switching = false;
+      throw new restate.TerminalError(activated.reason);
+    }
+    switched = activated;
+  } catch (error) {
+    if (isSuspended(error)) throw error;
+    const cancelled = error instanceof restate.CancelledError;
+    // An interrupted switch may have committed: then the deployment is live, and finishing is
+    // the only safe way forward (a cancellation arriving now is too late).
+    if (saga.switching) {
+      const committed = await undo.run(
+        "check whether the route switch committed",
+        Effect.promise(() => inFlight.settle(deploymentId, SETTLE_TIMEOUT_MS)).pipe(
+          Effect.zipRight(routesSwitched(deploymentId)),
+        ),
+        POLICIES.compensation,
+      );
+      if (committed) {
+        ctx.console.warn(
+          `${cancelled ? "cancellation" : "failure"} after the route switch committed; finishing the deploy`,
+        );
+        switched = { hostnames: [] };
+      }
+    }
+    if (switched === undefined) {
+      const end = cancelled ? "CANCELLED" : "FAILED";
+      const message = cancelled
+        ? `cancelled during ${saga.step ?? "PENDING"}`
+        : failureMessage(error);
+      await compensate(undo, inFlight, deps, plan, saga, { status: end, message });
+      log.info("deploy ended", { status: end, errorMessage: message });
+      if (error instanceof restate.TerminalError) throw error;
+      throw new restate.TerminalError(message);
+    }
+  }
+
+  // Routes are switched: record READY, patiently; a cancellation now is too late and ignored.
+  const networkMessage =
+    switched.hostnames.length === 0
+      ? "routes switched"
+      : `routes: ${switched.hostnames.map((h) => h.hostname).join(", ")}`;
+  const readyStepId = newId("step");
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const ready = await durable.run(
+        attempt === 1 ? "record READY" : `record READY (attempt ${attempt})`,
+        recordReady(plan, readyStepId, networkMessage),
+        POLICIES.afterSwitch,
+      );
+      log.info("deploy ended", { status: ready.status });
+      return { deploymentId, status: ready.status, errorMessage: null };
+    } catch (error) {
+      if (error instanceof restate.CancelledError && attempt < 5) {
+        ctx.console.warn("cancellation after the route switch is too late; finishing the deploy");
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * Undo in reverse: wait for closures a cancellation left running, find every
+ * container of the deployment (those this invocation journaled, and any other
+ * one labelled with it), remove them newest first, then record the end.
+ */
+async function compensate(
+  undo: Durable,
+  inFlight: InFlight,
+  deps: ObjectDeps,
+  plan: DeployPlan,
+  saga: Saga,
+  end: { readonly status: "FAILED" | "CANCELLED"; readonly message: string },
+): Promise<void> {
+  const found = await undo.run(
+    "find containers to remove",
+    Effect.promise(() => inFlight.settle(plan.deploymentId, SETTLE_TIMEOUT_MS)).pipe(
+      Effect.zipRight(containersOf(plan.deploymentId, deps.instanceLabels)),
+    ),
+    POLICIES.compensation,
+  );
+  const toRemove: Array<{ readonly containerId: string; readonly name: string }> = [
+    ...saga.started.map((i) => ({ containerId: i.containerId, name: i.name })),
+  ];
+  for (const container of found)
+    if (!toRemove.some((c) => c.containerId === container.containerId)) toRemove.push(container);
+  for (const container of toRemove.reverse())
+    await undo.run(
+      `remove container ${container.name}`,
+      removeContainer(container.containerId),
+      POLICIES.compensation,
+    );
+  await undo.run(
+    `record ${end.status}`,
+    recordEnd(plan, { status: end.status, step: saga.step, message: end.message }),
+    POLICIES.compensation,
+  );
+}
+
+/** The `deploys` virtual object, bound to hydra's runtime. */
+export const makeDeploysObject = (deps: ObjectDeps, inFlight: InFlight = new InFlight()) =>
+  restate.object({
+    name: DEPLOYS_OBJECT,
+    description: "One project's deploys, one at a time, newest wins.",
+    handlers: {
+      deploy: async (ctx: restate.ObjectContext, request: DeployRequest): Promise<DeployOutcome> =>
+        deploy(ctx, deps, inFlight, request),
+    },
+  });
