@@ -8,6 +8,7 @@
  * | `FERRY_DATA_DIR`              | `.ferry/data`          | database, keys, Restate and Podman state          |
  * | `FERRY_API_PORT`              | 7070                   | ctrl                                              |
  * | `FERRY_HYDRA_PORT`            | 9080                   | hydra's Restate endpoint                          |
+ * | `FERRY_FRONTLINE_PORT`        | 8000                   | frontline, the gateway serving deployments        |
  * | `FERRY_RESTATE_INGRESS_PORT`  | 8080                   | Restate ingress                                   |
  * | `FERRY_RESTATE_ADMIN_PORT`    | 9070                   | Restate admin API                                 |
  * | `FERRY_RESTATE_NODE_PORT`     | 5122                   | Restate node-to-node port                         |
@@ -20,6 +21,7 @@ export interface StackConfig {
   readonly dataDir: string;
   readonly apiPort: number;
   readonly hydraPort: number;
+  readonly frontlinePort: number;
   readonly restatePorts: {
     readonly ingress: number;
     readonly admin: number;
@@ -44,7 +46,15 @@ const port = (env: NodeJS.ProcessEnv, name: string, fallback: number): number =>
   return value;
 };
 
-const PASS_THROUGH = ["FERRY_REGIONS", "FERRY_APEX_DOMAIN", "FERRY_LOG_LEVEL", "FERRY_SECRET_KEYS"];
+const PASS_THROUGH = [
+  "FERRY_REGIONS",
+  "FERRY_APEX_DOMAIN",
+  "FERRY_LOG_LEVEL",
+  "FERRY_SECRET_KEYS",
+  "FERRY_FRONTLINE_WORKERS",
+  "FERRY_FRONTLINE_PREFERRED_REGION",
+  "FERRY_FRONTLINE_ACCESS_LOG",
+];
 
 export const loadStackConfig = (env: NodeJS.ProcessEnv = process.env): StackConfig => {
   if (env.DATABASE_URL)
@@ -58,6 +68,7 @@ export const loadStackConfig = (env: NodeJS.ProcessEnv = process.env): StackConf
     dataDir: path.resolve(base, env.FERRY_DATA_DIR?.trim() || ".ferry/data"),
     apiPort: port(env, "FERRY_API_PORT", 7070),
     hydraPort: port(env, "FERRY_HYDRA_PORT", 9080),
+    frontlinePort: port(env, "FERRY_FRONTLINE_PORT", 8000),
     restatePorts: {
       ingress: port(env, "FERRY_RESTATE_INGRESS_PORT", 8080),
       admin: port(env, "FERRY_RESTATE_ADMIN_PORT", 9070),

@@ -16,6 +16,7 @@ const main = async () => {
       `  API key                        ${stack.apiKey}`,
       `  Restate ingress / admin        ${stack.restate.ingressUrl} / ${stack.restate.adminUrl}`,
       `  hydra endpoint                 ${stack.hydraUrl}`,
+      `  frontline (deployments)        ${stack.frontlineUrl}  (hostnames *.ferry.localhost resolve to 127.0.0.1)`,
       `  container engine               ${stack.engineUrl ?? `none (${stack.engineProblem})`}`,
       `  data                           ${stack.dataDir}`,
       "",
@@ -32,7 +33,7 @@ const main = async () => {
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
-      process.stdout.write(`\n${signal}: stopping hydra, ctrl, restate-server ...\n`);
+      process.stdout.write(`\n${signal}: stopping frontline, hydra, ctrl, restate-server ...\n`);
       void stack.stop().then(() => process.exit(0));
     });
   }

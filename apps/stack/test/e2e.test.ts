@@ -3,7 +3,8 @@
  * ctrl with its embedded PGlite, hydra, Podman), driven through the public API
  * with a client generated from the proto.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,6 +16,7 @@ import { exitingImage, removeContainersByLabels, webServerImage } from "@ferry/c
 import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadStackConfig } from "../src/config.ts";
+import { startChild } from "../src/processes.ts";
 import { type Stack, startStack } from "../src/stack.ts";
 
 const freePort = () =>
@@ -78,6 +80,7 @@ beforeAll(async () => {
     FERRY_DATA_DIR: dataDir,
     FERRY_API_PORT: String(await freePort()),
     FERRY_HYDRA_PORT: String(await freePort()),
+    FERRY_FRONTLINE_PORT: String(await freePort()),
     FERRY_RESTATE_INGRESS_PORT: String(await freePort()),
     FERRY_RESTATE_ADMIN_PORT: String(await freePort()),
     FERRY_RESTATE_NODE_PORT: String(await freePort()),
@@ -200,5 +203,183 @@ describe("the stack, end to end", () => {
     for (let i = 1; i < windows.length; i++) {
       expect(windows[i]?.start).toBeGreaterThanOrEqual(windows[i - 1]?.end ?? 0);
     }
+  });
+});
+
+/** GET / through frontline with this Host: status and body. */
+const viaFrontline = (host: string, path = "/") =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const request = http.get(
+      `${stack.frontlineUrl}${path}`,
+      { headers: { host }, timeout: 5_000 },
+      (response) => {
+        let body = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          body += chunk;
+        });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: body.trim() }));
+      },
+    );
+    request.once("timeout", () => request.destroy(new Error("timeout")));
+    request.once("error", reject);
+  });
+
+/** Polls until frontline serves `content` for `host` (a route change is pushed within ms). */
+const serves = async (host: string, content: string, withinMs = 2_000) => {
+  const deadline = Date.now() + withinMs;
+  let last = { status: 0, body: "" };
+  while (Date.now() < deadline) {
+    last = await viaFrontline(host);
+    if (last.status === 200 && last.body === content) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`${host} served ${last.status} "${last.body}", not "${content}"`);
+};
+
+describe("traffic through frontline", () => {
+  const ownHostname = (d: { hostnames: ReadonlyArray<string>; id: string }) =>
+    d.hostnames.find((h) => h.includes(d.id.slice(4).toLowerCase())) ?? "";
+
+  it("deploy, rollback, deploy while pinned, promote: live and per-deployment hostnames serve the right version", async () => {
+    const { projects, deployments } = clients();
+    const { project } = await projects.createProject({ name: "Shop", slug: "shop" });
+    const projectId = project?.id ?? "";
+    const deployVersion = async (content: string) => {
+      const image = await webServerImage(engine(), { content });
+      const created = await deployments.createDeployment({
+        projectId,
+        environmentSlug: "production",
+        source: { case: "dockerImage", value: image },
+        regions: ["local-1"],
+      });
+      const deployment = await untilTerminal(created.deploymentId);
+      expect(deployment.status).toBe(DeploymentStatus.READY);
+      return deployment;
+    };
+    const live = "shop--default.ferry.localhost";
+    const environment = "shop--production--default.ferry.localhost";
+
+    const v1 = await deployVersion("shop v1");
+    await serves(live, "shop v1");
+    const v2 = await deployVersion("shop v2");
+    await serves(live, "shop v2");
+    await serves(environment, "shop v2");
+
+    const rolledBack = await deployments.rollback({
+      sourceDeploymentId: v2.id,
+      targetDeploymentId: v1.id,
+    });
+    expect(rolledBack).toMatchObject({ liveDeploymentId: v1.id, rolledBack: true, changed: true });
+    await serves(live, "shop v1");
+    await serves(environment, "shop v1");
+    // Each deployment's own hostname keeps serving its own version.
+    await serves(ownHostname(v1), "shop v1");
+    await serves(ownHostname(v2), "shop v2");
+
+    // Pinned: v3 gets its own hostname, not the live one.
+    const v3 = await deployVersion("shop v3");
+    await serves(ownHostname(v3), "shop v3");
+    expect(await viaFrontline(live)).toStrictEqual({ status: 200, body: "shop v1" });
+
+    const promoted = await deployments.promote({ targetDeploymentId: v3.id });
+    expect(promoted).toMatchObject({ liveDeploymentId: v3.id, rolledBack: false, changed: true });
+    await serves(live, "shop v3");
+    const again = await deployments.promote({ targetDeploymentId: v3.id });
+    expect(again).toMatchObject({ liveDeploymentId: v3.id, rolledBack: false, changed: false });
+    expect(await viaFrontline(live)).toStrictEqual({ status: 200, body: "shop v3" });
+
+    // 50 promotes and rollbacks at once: afterwards the project, its routes and what frontline
+    // serves agree, and no route points at a stopped deployment.
+    const calls = Array.from({ length: 50 }, (_, i) =>
+      (i % 2 === 0
+        ? deployments.rollback({ sourceDeploymentId: v3.id, targetDeploymentId: v1.id })
+        : deployments.promote({ targetDeploymentId: v3.id })
+      ).then(
+        (r) => ({ ok: true as const, live: r.liveDeploymentId }),
+        (e: unknown) => ({ ok: false as const, code: ConnectError.from(e).code }),
+      ),
+    );
+    const outcomes = await Promise.all(calls);
+    // A rollback that finds v1 already live (and pinned) is a success; one that finds v3 no
+    // longer live is FailedPrecondition. Nothing else may happen.
+    for (const outcome of outcomes)
+      if (!outcome.ok) expect(outcome.code).toBe(Code.FailedPrecondition);
+    const { project: after } = await projects.getProject({
+      key: { case: "projectId", value: projectId },
+    });
+    const liveId = after?.liveDeploymentId ?? "";
+    expect([v1.id, v3.id]).toContain(liveId);
+    const liveContent = liveId === v1.id ? "shop v1" : "shop v3";
+    await serves(live, liveContent);
+    await serves(environment, liveContent);
+    expect(after?.rolledBack).toBe(liveId === v1.id);
+    for (const d of [v1, v2, v3]) {
+      const { deployment } = await deployments.getDeployment({ deploymentId: d.id });
+      expect(deployment?.status).toBe(DeploymentStatus.READY);
+    }
+  });
+
+  it("a second frontline process receives the same pushed changes", async () => {
+    const port = await freePort();
+    const second = startChild({
+      name: "frontline-2",
+      entry: path.resolve(import.meta.dirname, "../../frontline/src/main.ts"),
+      cwd: path.resolve(import.meta.dirname, "../../frontline"),
+      env: {
+        PATH: process.env.PATH,
+        FERRY_FRONTLINE_PORT: String(port),
+        FERRY_CTRL_URL: stack.apiUrl,
+        FERRY_INTERNAL_TOKEN: readFileSync(path.join(dataDir, "internal-token"), "utf8").trim(),
+      },
+      onLine: (line) => output.push(`[frontline-2] ${line}`),
+    });
+    try {
+      const { projects, deployments } = clients();
+      const { project } = await projects.getProject({ key: { case: "slug", value: "shop" } });
+      const live = "shop--default.ferry.localhost";
+      const { deployments: listed } = await deployments.listDeployments({
+        projectId: project?.id ?? "",
+      });
+      const ready = listed.filter((d) => d.status === DeploymentStatus.READY);
+      const newest = ready[0];
+      const oldest = ready.at(-1);
+      if (newest === undefined || oldest === undefined) throw new Error("no READY deployments");
+      await deployments.promote({ targetDeploymentId: newest.id });
+      const secondServes = async (content: string) => {
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const answer = await new Promise<string>((resolve, reject) => {
+            const request = http.get(
+              `http://127.0.0.1:${port}/`,
+              { headers: { host: live }, timeout: 2_000 },
+              (response) => {
+                let body = "";
+                response.on("data", (chunk: Buffer) => {
+                  body += chunk.toString();
+                });
+                response.on("end", () => resolve(body.trim()));
+              },
+            );
+            request.once("error", reject);
+          }).catch(() => "");
+          if (answer === content) return;
+          if (Date.now() > deadline) throw new Error(`second frontline served "${answer}"`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      };
+      await secondServes("shop v3");
+      await deployments.rollback({ sourceDeploymentId: newest.id, targetDeploymentId: oldest.id });
+      await serves(live, "shop v1");
+      await secondServes("shop v1");
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it("answers 404 for an unknown hostname without leaking addresses", async () => {
+    const answer = await viaFrontline("nothing-here.ferry.localhost");
+    expect(answer.status).toBe(404);
+    expect(answer.body).not.toMatch(/127\.0\.0\.1|:\d{4,5}/);
   });
 });
