@@ -15,6 +15,7 @@ import { NotFound, WorkspaceRepository } from "@ferry/domain";
 import { generateKey } from "@ferry/secret-box";
 import { Cause, Effect, Exit, Option } from "effect";
 import { createWorkspace, issueApiKey } from "./auth.ts";
+import { wireBuildStorage } from "./build-storage.ts";
 import { ConfigError, type CtrlConfig, type Env, loadConfig } from "./config.ts";
 import { embeddedSecretKeys, readDatabaseUrl } from "./data-dir.ts";
 import { makeLog } from "./log.ts";
@@ -25,6 +26,7 @@ import {
   makeRuntime,
   unavailableWorkflowEngine,
 } from "./runtime.ts";
+import { uploadSigningSecret } from "./upload-signing.ts";
 
 const USAGE = `usage:
   admin create-workspace --name NAME --slug SLUG   create a workspace and print its first API key
@@ -52,15 +54,23 @@ async function withRuntime<A>(
   use: (runtime: CtrlRuntime) => Promise<A>,
 ): Promise<A> {
   const db = await openCtrlDatabase(config);
+  const log = makeLog((line) => process.stderr.write(`${line}\n`));
+  const secretKeys = config.secretKeys ?? embeddedSecretKeys(config.dataDir).keys;
   const runtime = makeRuntime(
     liveLayer({
       prisma: db.prisma,
       platform: { apexDomain: config.apexDomain, availableRegions: config.regions },
-      secretKeys: config.secretKeys ?? embeddedSecretKeys(config.dataDir).keys,
-      buildStorageDir: config.buildStorageDir,
+      secretKeys,
+      // Admin commands hand out no upload URL: the storage is there because the runtime has it.
+      buildStorage: wireBuildStorage(config.buildStorage, {
+        publicBaseUrl: () => config.publicUrl ?? "",
+        signingSecret: uploadSigningSecret(secretKeys),
+        log,
+      }).layer,
+      buildContextLimits: config.buildContextLimits,
       workflowEngine: unavailableWorkflowEngine("admin commands start no workflow"),
     }),
-    makeLog((line) => process.stderr.write(`${line}\n`)),
+    log,
   );
   try {
     return await use(runtime);

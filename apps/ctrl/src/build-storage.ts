@@ -1,59 +1,57 @@
 /**
- * Build contexts in a local directory: enough for CreateDeployment to check
- * that an uploaded archive exists. Upload URLs (CreateUploadUrl) come with
- * build from source (issue #5), which brings the real adapters (local signed
- * URLs served by ctrl, and S3).
+ * Build storage as configured (FERRY_BUILD_STORAGE): the port's adapter, and for local storage
+ * the handler of its upload URLs, which the server mounts at `PUT /v1/uploads/*`.
  */
-import { rm, stat } from "node:fs/promises";
-import path from "node:path";
-import { BuildStorage, BuildStorageError } from "@ferry/domain";
-import { Effect, Layer, Option } from "effect";
+import {
+  localBuildStorage,
+  makeUploadHandler,
+  s3BuildStorage,
+  type UploadHandler,
+} from "@ferry/build-storage";
+import type { BuildStorage } from "@ferry/domain";
+import type { Layer } from "effect";
+import type { BuildStorageConfig } from "./config.ts";
+import type { Log } from "./log.ts";
 
-/** The file of `key` under `root`; refuses keys that would leave it. */
-const fileOf = (root: string, key: string): Effect.Effect<string, BuildStorageError> => {
-  const file = path.resolve(root, key);
-  return file.startsWith(`${path.resolve(root)}${path.sep}`)
-    ? Effect.succeed(file)
-    : Effect.fail(
-        new BuildStorageError({ reason: `storage key "${key}" leaves the storage root` }),
-      );
+export interface BuildStorageWiring {
+  readonly layer: Layer.Layer<BuildStorage>;
+  /** Local storage only: serves the upload URLs it hands out. */
+  readonly uploadHandler: UploadHandler | undefined;
+}
+
+export interface BuildStorageOptions {
+  /**
+   * Where clients reach ctrl; called for each URL, since with no FERRY_PUBLIC_URL it is the
+   * listen URL, known only once the server listens.
+   */
+  readonly publicBaseUrl: () => string;
+  readonly signingSecret: Uint8Array;
+  readonly log: Log;
+}
+
+export const wireBuildStorage = (
+  config: BuildStorageConfig,
+  options: BuildStorageOptions,
+): BuildStorageWiring => {
+  if (config.kind === "s3") return { layer: s3BuildStorage(config), uploadHandler: undefined };
+  const local = { root: config.dir, signingSecret: options.signingSecret };
+  return {
+    layer: localBuildStorage({ ...local, publicBaseUrl: options.publicBaseUrl }),
+    uploadHandler: makeUploadHandler({
+      ...local,
+      onError: (error, { key }) => options.log.error("upload failed", { key, error }),
+    }),
+  };
 };
 
-const failure = (what: string, error: unknown) =>
-  new BuildStorageError({
-    reason: `${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-  });
-
-export const localBuildStorage = (root: string): Layer.Layer<BuildStorage> =>
-  Layer.succeed(BuildStorage, {
-    createUploadUrl: () =>
-      Effect.fail(
-        new BuildStorageError({
-          reason:
-            "upload URLs are not available yet: they arrive with build from source (issue #5)",
-        }),
-      ),
-    stat: (key) =>
-      Effect.flatMap(fileOf(root, key), (file) =>
-        Effect.tryPromise({
-          try: () => stat(file),
-          catch: (error) => error,
-        }).pipe(
-          Effect.map((info) =>
-            info.isFile() ? Option.some({ sizeBytes: info.size }) : Option.none(),
-          ),
-          Effect.catchAll((error) =>
-            (error as NodeJS.ErrnoException).code === "ENOENT"
-              ? Effect.succeedNone
-              : Effect.fail(failure(`cannot read build context "${key}"`, error)),
-          ),
-        ),
-      ),
-    remove: (key) =>
-      Effect.flatMap(fileOf(root, key), (file) =>
-        Effect.tryPromise({
-          try: () => rm(file, { force: true }),
-          catch: (error) => failure(`cannot remove build context "${key}"`, error),
-        }),
-      ),
-  });
+/** The storage for the start log: never the S3 secret. */
+export const describeBuildStorage = (config: BuildStorageConfig) =>
+  config.kind === "local"
+    ? { kind: "local", dir: config.dir }
+    : {
+        kind: "s3",
+        endpoint: config.endpoint ?? "AWS",
+        region: config.region,
+        bucket: config.bucket,
+        forcePathStyle: config.forcePathStyle,
+      };

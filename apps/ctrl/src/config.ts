@@ -6,11 +6,12 @@
  *
  * Precedence: environment variable, then the config file, then the default.
  * An empty environment variable counts as unset. Values that are secrets
- * (FERRY_SECRET_KEYS, FERRY_BOOTSTRAP_TOKEN, FERRY_INTERNAL_TOKEN, DATABASE_URL) are never echoed
- * in a message.
+ * (FERRY_SECRET_KEYS, FERRY_BOOTSTRAP_TOKEN, FERRY_INTERNAL_TOKEN, DATABASE_URL,
+ * FERRY_S3_SECRET_ACCESS_KEY) are never echoed in a message.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { MAX_PRESIGN_SECONDS, type S3BuildStorageConfig } from "@ferry/build-storage";
 import { type DatabaseConfig, DEFAULT_DATA_DIR } from "@ferry/db";
 import { isDnsLabel } from "@ferry/domain";
 import { parseKeyRing } from "@ferry/secret-box";
@@ -48,9 +49,24 @@ export interface CtrlConfig {
    * directory (`internal-token`), where `pnpm start` finds it for its frontline.
    */
   readonly internalToken: string | undefined;
-  /** Absolute: where uploaded build contexts are stored. */
-  readonly buildStorageDir: string;
+  /** Where uploaded build contexts are stored: a local directory (absolute) or S3. */
+  readonly buildStorage: BuildStorageConfig;
+  readonly buildContextLimits: {
+    /** The largest build context accepted, in bytes. */
+    readonly maxSizeBytes: number;
+    /** How long an upload URL accepts its upload. */
+    readonly uploadUrlTtlSeconds: number;
+  };
+  /**
+   * Where clients reach ctrl (`https://ferry.example.com`), for the URLs ctrl hands out that
+   * point at itself (local uploads). Absent: ctrl's own listen URL.
+   */
+  readonly publicUrl: string | undefined;
 }
+
+export type BuildStorageConfig =
+  | { readonly kind: "local"; readonly dir: string }
+  | ({ readonly kind: "s3" } & S3BuildStorageConfig);
 
 export const DEFAULTS = {
   apiHost: "127.0.0.1",
@@ -60,7 +76,13 @@ export const DEFAULTS = {
   restateRequestTimeoutMs: 60_000,
   regions: ["local-1", "local-2"],
   apexDomain: "ferry.localhost",
+  uploadMaxBytes: 500 * 1024 * 1024,
+  uploadUrlTtlSeconds: 900,
+  s3Region: "us-east-1",
 } as const;
+
+/** One PUT to S3 takes at most 5 GiB: an upload URL cannot promise more. */
+export const UPLOAD_MAX_BYTES_LIMIT = 5 * 1024 * 1024 * 1024;
 
 /** Every problem found, one per line. */
 export class ConfigError extends Error {
@@ -203,6 +225,38 @@ const BootstrapToken = checked((raw) => {
     : Either.left("must contain only printable ASCII characters without spaces");
 });
 
+const StorageKind = checked((raw) => {
+  const value = text(raw);
+  return value === "local" || value === "s3"
+    ? Either.right(value)
+    : Either.left(`must be "local" or "s3" (got ${show(raw)})`);
+});
+
+const Flag = checked((raw) => {
+  const value = typeof raw === "boolean" ? String(raw) : text(raw)?.toLowerCase();
+  return value === "true" || value === "1"
+    ? Either.right(true)
+    : value === "false" || value === "0"
+      ? Either.right(false)
+      : Either.left(`must be true or false (got ${show(raw)})`);
+});
+
+/** A non-empty single-line value, such as a bucket name or an access key id. */
+const Word = checked((raw) => {
+  const value = text(raw);
+  return value !== undefined && /^[\x21-\x7e]+$/.test(value)
+    ? Either.right(value)
+    : Either.left(`must be a non-empty value without spaces (got ${show(raw)})`);
+});
+
+/** Never echoed. */
+const SecretWord = checked((raw) => {
+  const value = text(raw);
+  return value !== undefined && /^[\x21-\x7e]+$/.test(value)
+    ? Either.right(value)
+    : Either.left("must be a non-empty value without spaces");
+});
+
 // ---------------------------------------------------------------------------
 // The settings: where each comes from and how it is decoded.
 
@@ -238,7 +292,25 @@ export const SETTINGS = {
   bootstrapToken: setting("FERRY_BOOTSTRAP_TOKEN", "bootstrapToken", BootstrapToken),
   // Same shape as the bootstrap token: long, printable, header-safe; never echoed.
   internalToken: setting("FERRY_INTERNAL_TOKEN", "internalToken", BootstrapToken),
+  buildStorage: setting("FERRY_BUILD_STORAGE", "buildStorage", StorageKind),
   buildStorageDir: setting("FERRY_BUILD_STORAGE_DIR", "buildStorageDir", Path),
+  s3Endpoint: setting("FERRY_S3_ENDPOINT", "s3Endpoint", HttpUrl),
+  s3Region: setting("FERRY_S3_REGION", "s3Region", Word),
+  s3Bucket: setting("FERRY_S3_BUCKET", "s3Bucket", Word),
+  s3AccessKeyId: setting("FERRY_S3_ACCESS_KEY_ID", "s3AccessKeyId", Word),
+  s3SecretAccessKey: setting("FERRY_S3_SECRET_ACCESS_KEY", "s3SecretAccessKey", SecretWord),
+  s3ForcePathStyle: setting("FERRY_S3_FORCE_PATH_STYLE", "s3ForcePathStyle", Flag),
+  uploadMaxBytes: setting(
+    "FERRY_UPLOAD_MAX_BYTES",
+    "uploadMaxBytes",
+    integer(1, UPLOAD_MAX_BYTES_LIMIT),
+  ),
+  uploadUrlTtlSeconds: setting(
+    "FERRY_UPLOAD_URL_TTL_SECONDS",
+    "uploadUrlTtlSeconds",
+    integer(1, MAX_PRESIGN_SECONDS),
+  ),
+  publicUrl: setting("FERRY_PUBLIC_URL", "publicUrl", HttpUrl),
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -309,6 +381,8 @@ export function loadConfig(options: LoadConfigOptions = {}): CtrlConfig {
   }
 
   const values: Values = {};
+  /** Set, well formed or not. */
+  const given = new Set<keyof Settings>();
   for (const [name, { env: variable, key, schema }] of Object.entries(SETTINGS) as Array<
     [keyof Settings, Setting<unknown>]
   >) {
@@ -320,6 +394,7 @@ export function loadConfig(options: LoadConfigOptions = {}): CtrlConfig {
           ? { raw: file.values[key], label: `${key} (in ${file.path})` }
           : undefined;
     if (source === undefined) continue;
+    given.add(name);
     const decoded = Schema.decodeUnknownEither(schema)(source.raw);
     if (Either.isLeft(decoded)) problems.push(`${source.label}: ${firstMessage(decoded.left)}`);
     else (values as Record<string, unknown>)[name] = decoded.right;
@@ -329,6 +404,8 @@ export function loadConfig(options: LoadConfigOptions = {}): CtrlConfig {
     problems.push(
       "FERRY_SECRET_KEYS: required with DATABASE_URL (secret variables must stay readable across restarts and instances); generate one with `pnpm --filter @ferry/ctrl admin generate-secret-key`",
     );
+
+  problems.push(...buildStorageProblems(values, given));
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -350,9 +427,60 @@ export function loadConfig(options: LoadConfigOptions = {}): CtrlConfig {
     secretKeys: values.secretKeys,
     bootstrapToken: values.bootstrapToken,
     internalToken: values.internalToken,
-    buildStorageDir: path.resolve(
-      cwd,
-      values.buildStorageDir ?? path.join(dataDir, "build-contexts"),
-    ),
+    buildStorage: buildStorageConfig(values, cwd, dataDir),
+    buildContextLimits: {
+      maxSizeBytes: values.uploadMaxBytes ?? DEFAULTS.uploadMaxBytes,
+      uploadUrlTtlSeconds: values.uploadUrlTtlSeconds ?? DEFAULTS.uploadUrlTtlSeconds,
+    },
+    publicUrl: values.publicUrl,
   };
 }
+
+const S3_SETTINGS = [
+  "s3Endpoint",
+  "s3Region",
+  "s3Bucket",
+  "s3AccessKeyId",
+  "s3SecretAccessKey",
+  "s3ForcePathStyle",
+] as const;
+
+/** Settings that belong to the other kind of storage are a mistake worth reporting. */
+const buildStorageProblems = (
+  values: Values,
+  given: ReadonlySet<keyof Settings>,
+): Array<string> => {
+  if (values.buildStorage === "s3")
+    return [
+      ...(["s3Bucket", "s3AccessKeyId", "s3SecretAccessKey"] as const)
+        .filter((name) => !given.has(name))
+        .map((name) => `${SETTINGS[name].env}: required with FERRY_BUILD_STORAGE=s3`),
+      ...(given.has("buildStorageDir")
+        ? ["FERRY_BUILD_STORAGE_DIR: set, but FERRY_BUILD_STORAGE is s3 (it applies to local)"]
+        : []),
+    ];
+  // A malformed FERRY_BUILD_STORAGE is reported already; the S3 settings may be meant for it.
+  if (given.has("buildStorage") && values.buildStorage === undefined) return [];
+  return S3_SETTINGS.filter((name) => given.has(name)).map(
+    (name) =>
+      `${SETTINGS[name].env}: set, but FERRY_BUILD_STORAGE is local (set FERRY_BUILD_STORAGE=s3 to store build contexts in S3)`,
+  );
+};
+
+/** Called once the problems are known to be none: the S3 fields are then all set. */
+const buildStorageConfig = (values: Values, cwd: string, dataDir: string): BuildStorageConfig =>
+  values.buildStorage === "s3"
+    ? {
+        kind: "s3",
+        endpoint: values.s3Endpoint,
+        region: values.s3Region ?? DEFAULTS.s3Region,
+        bucket: values.s3Bucket ?? "",
+        accessKeyId: values.s3AccessKeyId ?? "",
+        secretAccessKey: values.s3SecretAccessKey ?? "",
+        // Self-hosted stores (MinIO, Ceph) rarely have a wildcard DNS name per bucket; AWS does.
+        forcePathStyle: values.s3ForcePathStyle ?? values.s3Endpoint !== undefined,
+      }
+    : {
+        kind: "local",
+        dir: path.resolve(cwd, values.buildStorageDir ?? path.join(dataDir, "build-contexts")),
+      };

@@ -6,12 +6,13 @@
  *
  *   pnpm --filter @ferry/ctrl start
  */
-import { describeDatabaseConfig, openDatabase } from "@ferry/db";
+import { describeDatabaseConfig, openDatabase, startDeploymentEventFeed } from "@ferry/db";
 import type { WorkflowEngine } from "@ferry/domain";
 import { layer as restateWorkflowEngine } from "@ferry/restate";
 import type { Layer } from "effect";
 import { makeCtrl } from "./app.ts";
 import { ensureBootstrap } from "./auth.ts";
+import { describeBuildStorage, wireBuildStorage } from "./build-storage.ts";
 import { ConfigError, type CtrlConfig, loadConfig } from "./config.ts";
 import {
   embeddedSecretKeys,
@@ -27,7 +28,8 @@ import {
   type RestateEndpoints,
   type WorkflowEngineFactory,
 } from "./runtime.ts";
-import { startServer } from "./server.ts";
+import { type CtrlServer, startServer } from "./server.ts";
+import { uploadSigningSecret } from "./upload-signing.ts";
 
 /**
  * The WorkflowEngine adapter: Restate, through its ingress (deploy, promote,
@@ -52,13 +54,32 @@ async function run(config: CtrlConfig, log: Log, engine: Layer.Layer<WorkflowEng
     });
   }
 
+  // Without FERRY_PUBLIC_URL, upload URLs point at the listen URL, known once the server listens
+  // (the first upload URL is asked for by a call, so after that).
+  let server: CtrlServer | undefined;
+  const storage = wireBuildStorage(config.buildStorage, {
+    publicBaseUrl: () => config.publicUrl ?? server?.url ?? "",
+    signingSecret: uploadSigningSecret(secretKeys),
+    log,
+  });
+
+  // WatchDeployment streams wake on database notifications: one listener shared by every stream.
+  const eventFeed = startDeploymentEventFeed(db, {
+    onResync: () =>
+      log.info("deployment event feed: notification connection restored; streams re-read"),
+    onError: (error) =>
+      log.warn("deployment event feed: notification connection lost", { error: error.message }),
+  });
+
   const runtime = makeRuntime(
     liveLayer({
       prisma: db.prisma,
       platform: { apexDomain: config.apexDomain, availableRegions: config.regions },
       secretKeys,
-      buildStorageDir: config.buildStorageDir,
+      buildStorage: storage.layer,
+      buildContextLimits: config.buildContextLimits,
       workflowEngine: engine,
+      eventFeed: eventFeed.layer,
     }),
     log,
   );
@@ -68,6 +89,7 @@ async function run(config: CtrlConfig, log: Log, engine: Layer.Layer<WorkflowEng
   const internalToken = config.internalToken ?? generatedInternalToken(config.dataDir);
 
   const stopDatabase = async () => {
+    await eventFeed.close();
     await routeFeed.close();
     await runtime.dispose();
     await db.close();
@@ -86,10 +108,12 @@ async function run(config: CtrlConfig, log: Log, engine: Layer.Layer<WorkflowEng
     }
     await routeFeed.ready;
     log.info("route feed ready", { routes: routeFeed.current().length });
-    const server = await startServer({
+    await eventFeed.ready;
+    server = await startServer({
       host: config.api.host,
       port: config.api.port,
       ...makeCtrl({ runtime, log, routeFeed: { feed: routeFeed, internalToken } }),
+      uploads: storage.uploadHandler,
       health: async () => {
         await db.prisma.$queryRaw`SELECT 1`;
       },
@@ -102,8 +126,19 @@ async function run(config: CtrlConfig, log: Log, engine: Layer.Layer<WorkflowEng
       restate: config.restate,
       regions: config.regions,
       apexDomain: config.apexDomain,
+      buildStorage: describeBuildStorage(config.buildStorage),
+      buildContextLimits: config.buildContextLimits,
+      publicUrl: config.publicUrl ?? server.url,
     });
-    return { server, routeFeed, stopDatabase };
+    if (
+      config.buildStorage.kind === "local" &&
+      config.publicUrl === undefined &&
+      /^(0\.0\.0\.0|::|\[::\])$/.test(config.api.host)
+    )
+      log.warn(
+        `upload URLs point at ${server.url}, which clients cannot reach: set FERRY_PUBLIC_URL to the URL clients use for ctrl`,
+      );
+    return { server, routeFeed, eventFeed, stopDatabase };
   } catch (error) {
     await stopDatabase();
     throw error;
@@ -122,7 +157,7 @@ async function main() {
     }
     throw error;
   }
-  const { server, routeFeed, stopDatabase } = await run(
+  const { server, routeFeed, eventFeed, stopDatabase } = await run(
     config,
     log,
     workflowEngine(config.restate),
@@ -139,6 +174,8 @@ async function main() {
     try {
       // The route feed's streams never end by themselves: end them so the server can close.
       await routeFeed.close();
+      // Nor do WatchDeployment streams of unfinished deployments: they end with Unavailable.
+      await eventFeed.close();
       await server.close();
       await stopDatabase();
       log.info("stopped");

@@ -1,21 +1,25 @@
 /**
  * The one ManagedRuntime every RPC runs its use case on, and the layers it is
  * built from: repositories on Prisma, the SecretBox, the Platform from the
- * configuration, Ids, build storage and the WorkflowEngine (Restate in
+ * configuration, Ids, build storage and its limits, and the WorkflowEngine (Restate in
  * production, the in-memory fake in tests: the server never knows which).
  */
 import type { PrismaClient } from "@ferry/db";
 import { Db, RepositoriesLive } from "@ferry/db";
 import {
   type ApiKeyRepository,
+  BuildContextLimits,
   type BuildStorage,
+  type DeploymentEventFeed,
   type DeploymentRepository,
   type DomainError,
   type EnvironmentRepository,
   type EnvironmentVariableRepository,
+  type EventLog,
   Ids,
   Platform,
   type ProjectRepository,
+  pollingDeploymentEventFeed,
   type RouteRepository,
   type SecretBox,
   WorkflowEngine,
@@ -24,7 +28,6 @@ import {
 } from "@ferry/domain";
 import { layer as secretBoxLayer } from "@ferry/secret-box";
 import { Effect, Exit, Layer, Logger, ManagedRuntime } from "effect";
-import { localBuildStorage } from "./build-storage.ts";
 import type { RequestMeta } from "./context.ts";
 import { toConnectError } from "./errors.ts";
 import { effectLogger, type Log } from "./log.ts";
@@ -38,7 +41,10 @@ export type CtrlServices =
   | EnvironmentVariableRepository
   | DeploymentRepository
   | RouteRepository
+  | EventLog
+  | DeploymentEventFeed
   | BuildStorage
+  | BuildContextLimits
   | SecretBox
   | Platform
   | Ids
@@ -88,7 +94,14 @@ export interface BaseLayerInput {
   readonly platform: Platform["Type"];
   /** Key-ring text for the SecretBox. */
   readonly secretKeys: string;
-  readonly buildStorageDir: string;
+  /** The configured adapter (build-storage.ts). */
+  readonly buildStorage: Layer.Layer<BuildStorage>;
+  readonly buildContextLimits: BuildContextLimits["Type"];
+  /**
+   * Wakes WatchDeployment streams: main.ts gives the notification-based feed
+   * (@ferry/db startDeploymentEventFeed); without it, streams poll the event log every second.
+   */
+  readonly eventFeed?: Layer.Layer<DeploymentEventFeed>;
 }
 
 /** Prisma repositories and the configured adapters: every service except the workflow engine. */
@@ -96,8 +109,10 @@ export const baseLayer = (input: BaseLayerInput): Layer.Layer<BaseServices> =>
   Layer.mergeAll(
     RepositoriesLive,
     secretBoxLayer(input.secretKeys),
-    localBuildStorage(input.buildStorageDir),
+    input.buildStorage,
+    Layer.succeed(BuildContextLimits, input.buildContextLimits),
     Layer.succeed(Platform, input.platform),
+    input.eventFeed ?? pollingDeploymentEventFeed(1_000),
   ).pipe(Layer.provideMerge(Layer.mergeAll(Layer.succeed(Db, input.prisma), Ids.layer)));
 
 export interface LiveLayerInput extends BaseLayerInput {

@@ -12,8 +12,11 @@
  * when they are the HTTP/2 client preface, else to an `http` server. Both run
  * the same handler.
  *
- * Besides the RPCs: `GET /healthz` answers 200 when the database answers,
- * 503 otherwise; every other path is 404.
+ * Besides the RPCs: `PUT /v1/uploads/*` (when local build storage is
+ * configured) takes the uploads of its signed URLs, before and outside the
+ * API-key check: the URL's signature is the credential. `GET /healthz`
+ * answers 200 when the database answers, 503 otherwise; every other path is
+ * 404.
  *
  * Graceful shutdown (`close()`): stop accepting connections, send HTTP/2
  * clients GOAWAY and close idle HTTP/1.1 connections, let the calls in flight
@@ -25,12 +28,16 @@ import net, { type AddressInfo, type Socket } from "node:net";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { isUploadPath, type UploadHandler } from "@ferry/build-storage";
 import type { Log } from "./log.ts";
 
 export const HEALTH_PATH = "/healthz";
 
 /** The first bytes of every HTTP/2 connection (RFC 9113, section 3.4). */
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+/** The longest an HTTP/1.1 request may take in all when uploads are served. */
+const UPLOAD_REQUEST_TIMEOUT_MS = 3_600_000;
 
 /** A connection that sends nothing for this long is closed before it is even classified. */
 const FIRST_BYTES_TIMEOUT_MS = 30_000;
@@ -44,6 +51,8 @@ export interface ServerOptions {
   /** Resolves when the service can serve (the database answers); rejects otherwise. */
   readonly health: () => Promise<void>;
   readonly log: Log;
+  /** Serves `PUT /v1/uploads/*`: local build storage's upload URLs. */
+  readonly uploads?: UploadHandler | undefined;
   /** How long in-flight calls may take to finish once close() is called. Default 10 s. */
   readonly shutdownGraceMs?: number;
 }
@@ -112,7 +121,31 @@ export async function startServer(options: ServerOptions): Promise<CtrlServer> {
         if (closing && left === 0) socket.end();
       });
     }
+    const uploads = options.uploads;
+    if (uploads !== undefined && isUploadPath(request.url))
+      return serveUpload(uploads, request, response);
     handler(request as never, response as never);
+  };
+
+  /** One log line per upload, like the RPCs' (never the query: its signature is a credential). */
+  const serveUpload = (uploads: UploadHandler, request: NodeRequest, response: NodeResponse) => {
+    const started = performance.now();
+    const path = request.url?.split("?", 1)[0];
+    // The HTTP/2 compatibility objects offer what the handler uses of the HTTP/1.1 ones.
+    uploads(request as IncomingMessage, response as ServerResponse).then(
+      () =>
+        options.log.info("upload", {
+          method: request.method,
+          path,
+          status: response.headersSent ? response.statusCode : "client went away",
+          durationMs: Math.round(performance.now() - started),
+        }),
+      (error: unknown) => {
+        options.log.error("upload failed", { method: request.method, path, error });
+        if (!response.headersSent) (response as ServerResponse).writeHead(500);
+        response.end();
+      },
+    );
   };
 
   const h2c = http2.createServer();
@@ -122,7 +155,13 @@ export async function startServer(options: ServerOptions): Promise<CtrlServer> {
     session.once("close", () => sessions.delete(session));
     if (closing) session.close();
   });
-  const h1 = http.createServer(onRequest);
+  // Node ends an HTTP/1.1 request that takes more than 5 minutes in all (requestTimeout): too
+  // short for a build context of hundreds of MiB over a slow uplink. An hour when uploads are
+  // served; the 60 s limit on receiving the headers stays.
+  const h1 = http.createServer(
+    options.uploads === undefined ? {} : { requestTimeout: UPLOAD_REQUEST_TIMEOUT_MS },
+    onRequest,
+  );
   h1.on("clientError", (_error, socket: Socket) => socket.destroy());
 
   const front = net.createServer((socket) => {

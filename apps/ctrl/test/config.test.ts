@@ -43,7 +43,9 @@ describe("loadConfig", () => {
       apexDomain: "ferry.localhost",
       secretKeys: undefined,
       bootstrapToken: undefined,
-      buildStorageDir: path.join(CWD, ".ferry/data/build-contexts"),
+      buildStorage: { kind: "local", dir: path.join(CWD, ".ferry/data/build-contexts") },
+      buildContextLimits: { maxSizeBytes: 500 * 1024 * 1024, uploadUrlTtlSeconds: 900 },
+      publicUrl: undefined,
     });
   });
 
@@ -61,6 +63,9 @@ describe("loadConfig", () => {
       FERRY_SECRET_KEYS: KEYS,
       FERRY_BOOTSTRAP_TOKEN: "a-long-enough-bootstrap-token",
       FERRY_BUILD_STORAGE_DIR: "contexts",
+      FERRY_UPLOAD_MAX_BYTES: "1048576",
+      FERRY_UPLOAD_URL_TTL_SECONDS: "60",
+      FERRY_PUBLIC_URL: "https://ferry.example.com/",
     });
     expect(config).toEqual({
       api: { host: "0.0.0.0", port: 8443 },
@@ -75,8 +80,77 @@ describe("loadConfig", () => {
       apexDomain: "apps.example.com",
       secretKeys: KEYS,
       bootstrapToken: "a-long-enough-bootstrap-token",
-      buildStorageDir: path.join(CWD, "contexts"),
+      buildStorage: { kind: "local", dir: path.join(CWD, "contexts") },
+      buildContextLimits: { maxSizeBytes: 1_048_576, uploadUrlTtlSeconds: 60 },
+      publicUrl: "https://ferry.example.com",
     });
+  });
+
+  it("reads the S3 build storage settings", () => {
+    const s3 = {
+      FERRY_BUILD_STORAGE: "s3",
+      FERRY_S3_BUCKET: "ferry-contexts",
+      FERRY_S3_ACCESS_KEY_ID: "AKIAEXAMPLE",
+      FERRY_S3_SECRET_ACCESS_KEY: "s3-secret/value+1",
+    };
+    expect(load(s3).buildStorage).toEqual({
+      kind: "s3",
+      endpoint: undefined,
+      region: "us-east-1",
+      bucket: "ferry-contexts",
+      accessKeyId: "AKIAEXAMPLE",
+      secretAccessKey: "s3-secret/value+1",
+      forcePathStyle: false,
+    });
+    // A self-hosted endpoint defaults to path-style URLs; an explicit setting wins.
+    expect(
+      load({ ...s3, FERRY_S3_ENDPOINT: "http://minio:9000/", FERRY_S3_REGION: "eu-1" })
+        .buildStorage,
+    ).toMatchObject({ endpoint: "http://minio:9000", region: "eu-1", forcePathStyle: true });
+    expect(
+      load({
+        ...s3,
+        FERRY_S3_ENDPOINT: "https://s3.example.com",
+        FERRY_S3_FORCE_PATH_STYLE: "false",
+      }).buildStorage,
+    ).toMatchObject({ forcePathStyle: false });
+  });
+
+  it("reports build storage settings that are missing or belong to the other kind", () => {
+    expect(
+      problemsOf({ FERRY_BUILD_STORAGE: "s3", FERRY_BUILD_STORAGE_DIR: "/srv/contexts" }),
+    ).toEqual([
+      "FERRY_S3_BUCKET: required with FERRY_BUILD_STORAGE=s3",
+      "FERRY_S3_ACCESS_KEY_ID: required with FERRY_BUILD_STORAGE=s3",
+      "FERRY_S3_SECRET_ACCESS_KEY: required with FERRY_BUILD_STORAGE=s3",
+      "FERRY_BUILD_STORAGE_DIR: set, but FERRY_BUILD_STORAGE is s3 (it applies to local)",
+    ]);
+    expect(problemsOf({ FERRY_S3_BUCKET: "b" })).toEqual([
+      "FERRY_S3_BUCKET: set, but FERRY_BUILD_STORAGE is local (set FERRY_BUILD_STORAGE=s3 to store build contexts in S3)",
+    ]);
+    expect(
+      problemsOf({
+        FERRY_BUILD_STORAGE: "gcs",
+        FERRY_UPLOAD_MAX_BYTES: "0",
+        FERRY_UPLOAD_URL_TTL_SECONDS: "604801",
+        FERRY_PUBLIC_URL: "ferry.example.com",
+      }),
+    ).toEqual([
+      'FERRY_BUILD_STORAGE: must be "local" or "s3" (got "gcs")',
+      'FERRY_UPLOAD_MAX_BYTES: must be an integer from 1 to 5368709120 (got "0")',
+      'FERRY_UPLOAD_URL_TTL_SECONDS: must be an integer from 1 to 604800 (got "604801")',
+      'FERRY_PUBLIC_URL: must be an http:// or https:// URL (got "ferry.example.com")',
+    ]);
+  });
+
+  it("never echoes the S3 secret", () => {
+    const problems = problemsOf({
+      FERRY_BUILD_STORAGE: "s3",
+      FERRY_S3_BUCKET: "b",
+      FERRY_S3_ACCESS_KEY_ID: "id",
+      FERRY_S3_SECRET_ACCESS_KEY: "hunter2 with spaces",
+    }).join("\n");
+    expect(problems).toBe("FERRY_S3_SECRET_ACCESS_KEY: must be a non-empty value without spaces");
   });
 
   it("reads a JSON config file named by FERRY_CONFIG; the environment wins", () => {

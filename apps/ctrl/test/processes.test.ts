@@ -154,6 +154,7 @@ describe("main", () => {
     expect(lines.map((line) => line.msg)).toEqual([
       "database ready",
       "bootstrap key ready",
+      "route feed ready",
       `ctrl listening on ${url} (Connect, gRPC and gRPC-Web; HTTP/1.1 and h2c)`,
     ]);
     expect(lines[1]).toMatchObject({ workspace: "default", createdKey: true });

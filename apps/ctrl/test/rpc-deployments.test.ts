@@ -8,7 +8,12 @@ import { Code } from "@connectrpc/connect";
 import type { CreateDeploymentRequestSchema, GitCommitInfoSchema } from "@ferry/api";
 import { DeploymentStatus, DeploymentStepStatus, EnvironmentKind, RouteKind } from "@ferry/api";
 import { type DeploymentId, DeploymentRepository, RouteRepository } from "@ferry/domain";
-import { uploadBuildContext, WorkflowEngineControl } from "@ferry/domain/testing";
+import {
+  IN_MEMORY_STORAGE_URL,
+  TEST_BUILD_CONTEXT_LIMITS,
+  uploadBuildContext,
+  WorkflowEngineControl,
+} from "@ferry/domain/testing";
 import { Effect, Layer } from "effect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BadRequestSchema } from "../src/descriptors.ts";
@@ -569,33 +574,43 @@ describe("DeploymentService", () => {
     });
   });
 
+  describe("CreateUploadUrl", () => {
+    it("answers a PUT URL for a fresh key of the project, with the limits", async () => {
+      const response = await client.deployments.createUploadUrl({ projectId, sizeBytes: 2048n });
+      expect(response).toMatchObject({
+        method: "PUT",
+        requiredHeaders: { "content-length": "2048" },
+        maxSizeBytes: BigInt(TEST_BUILD_CONTEXT_LIMITS.maxSizeBytes),
+      });
+      expect(response.buildContextPath).toMatch(
+        new RegExp(`^projects/${projectId}/contexts/[0-9a-z]{26}\\.tar\\.gz$`),
+      );
+      expect(response.uploadUrl).toBe(`${IN_MEMORY_STORAGE_URL}${response.buildContextPath}`);
+      expect(Number(response.expiresAt)).toBeGreaterThan(Date.now());
+    });
+
+    it("refuses a size outside 1..max and another workspace's project", async () => {
+      const max = TEST_BUILD_CONTEXT_LIMITS.maxSizeBytes;
+      await expectError(
+        client.deployments.createUploadUrl({ projectId, sizeBytes: BigInt(max + 1) }),
+        Code.InvalidArgument,
+        `size_bytes: must be from 1 to ${max} bytes, the maximum build context size (got ${max + 1})`,
+      );
+      await expectError(
+        world.clients(world.globex.token).deployments.createUploadUrl({ projectId }),
+        Code.NotFound,
+        `project "${projectId}" not found`,
+      );
+    });
+  });
+
   describe("the rest", () => {
     it("lists the available regions, sorted", async () => {
       const { regions } = await client.deployments.listRegions({});
       expect(regions.map((r) => r.name)).toEqual(["local-1", "local-2"]);
     });
 
-    it("answers Unimplemented, saying which release brings them, for the later RPCs", async () => {
-      await expectError(
-        client.deployments.createUploadUrl({ projectId }),
-        Code.Unimplemented,
-        "CreateUploadUrl is not available yet: it arrives with build from source (issue #5); deploy a prebuilt image (docker_image) meanwhile",
-      );
-      await expectError(
-        client.deployments.getBuildLogs({ deploymentId: MISSING_DEPLOYMENT }),
-        Code.Unimplemented,
-        "GetBuildLogs is not available yet: it arrives with build from source (issue #5)",
-      );
-      await expectError(
-        (async () => {
-          for await (const _ of client.deployments.watchDeployment({
-            deploymentId: MISSING_DEPLOYMENT,
-          }));
-        })(),
-        Code.Unimplemented,
-        "WatchDeployment is not available yet: it arrives with build from source and live progress (issue #5); poll GetDeployment meanwhile",
-      );
-    });
+    // WatchDeployment and GetBuildLogs: watch-deployment.test.ts and build-logs.test.ts.
   });
 });
 

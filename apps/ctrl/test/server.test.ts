@@ -14,6 +14,7 @@ import {
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
 import { DeploymentService, DeploymentStatus, ProjectService } from "@ferry/api";
+import { localBuildStorage } from "@ferry/build-storage";
 import { createTestDatabase, type TestDatabase } from "@ferry/db/testing";
 import { ApiKeyRepository } from "@ferry/domain";
 import { InMemoryWorkflowEngine, WorkflowEngineControl } from "@ferry/domain/testing";
@@ -43,7 +44,12 @@ beforeAll(async () => {
     prisma: db.prisma,
     platform: { apexDomain: "ferry.test", availableRegions: ["local-1", "local-2"] },
     secretKeys: generateKey("k1"),
-    buildStorageDir: storage,
+    buildStorage: localBuildStorage({
+      root: storage,
+      publicBaseUrl: "http://127.0.0.1:1",
+      signingSecret: new Uint8Array(32),
+    }),
+    buildContextLimits: { maxSizeBytes: 1024 * 1024, uploadUrlTtlSeconds: 900 },
   });
   runtime = makeRuntime(InMemoryWorkflowEngine.pipe(Layer.provideMerge(base)), log);
   await runtime.runPromise(ensureBootstrap(TOKEN));

@@ -3,6 +3,8 @@
  * serve) over undici: a unix socket or plain tcp. Every failure is a ContainerRuntimeError whose
  * reason a user can act on and whose `retryable` says whether trying again can help.
  */
+import type { Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import { ContainerRuntimeError } from "@ferry/domain";
 import { Duration, Effect, Option, Schema } from "effect";
 import { Agent, request } from "undici";
@@ -58,12 +60,45 @@ export interface EngineVersion {
 
 export interface BuildImageInput {
   readonly tag: string;
-  /** A tar (or tar.gz) archive of the build context. */
-  readonly context: Uint8Array;
+  /**
+   * A tar (or tar.gz) archive of the build context: bytes, or a stream (a file's, so a large
+   * context is never held in memory). A stream is consumed once: a second attempt needs a new one.
+   */
+  readonly context: Uint8Array | Readable;
   /** Path of the Dockerfile inside the context; defaults to `Dockerfile`. */
   readonly dockerfile?: string;
+  /** `--build-arg`s: the values of the Dockerfile's `ARG`s. */
+  readonly buildArgs?: Readonly<Record<string, string>>;
+  /** Labels set on the image. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Receives each line of build output as it arrives (lines split across the engine's messages
+   * are joined first). With it, `output` keeps only the last BUILD_OUTPUT_TAIL lines, so a long
+   * build's output is not held in memory.
+   */
+  readonly onOutput?: (line: string) => void;
   readonly timeout?: Duration.DurationInput;
 }
+
+/** How many lines `output` keeps when `onOutput` receives them all. */
+export const BUILD_OUTPUT_TAIL = 50;
+
+/**
+ * How a build ended, when the engine ran it: the engine answers 200 and reports a failing build
+ * (a Dockerfile error, a failing RUN) in its stream, which `build` returns as `BuildFailed`.
+ */
+export type BuildOutcome =
+  | {
+      readonly _tag: "Built";
+      readonly imageId: string | undefined;
+      readonly output: ReadonlyArray<string>;
+    }
+  | {
+      readonly _tag: "BuildFailed";
+      /** The engine's error message, as it sent it. */
+      readonly error: string;
+      readonly output: ReadonlyArray<string>;
+    };
 
 export interface DockerEngine {
   readonly endpoint: EngineEndpoint;
@@ -73,7 +108,12 @@ export interface DockerEngine {
   readonly imageExists: (ref: string) => Effect.Effect<boolean, ContainerRuntimeError>;
   /** Pulls one tag (or digest) of an image; `latest` when the reference names none. */
   readonly pullImage: (ref: string) => Effect.Effect<void, ContainerRuntimeError>;
-  /** `POST /build`; resolves with the image id and the build output. */
+  /**
+   * `POST /build`, streamed: a build the engine ran and that failed is a `BuildFailed` outcome;
+   * only a request the engine refused or could not answer is a ContainerRuntimeError.
+   */
+  readonly build: (input: BuildImageInput) => Effect.Effect<BuildOutcome, ContainerRuntimeError>;
+  /** `POST /build`; resolves with the image id and the build output, a failed build is an error. */
   readonly buildImage: (
     input: BuildImageInput,
   ) => Effect.Effect<
@@ -116,8 +156,10 @@ interface EngineRequest {
   readonly path: string;
   readonly query?: Readonly<Record<string, string | number | boolean>>;
   readonly json?: unknown;
-  readonly body?: Uint8Array;
+  readonly body?: Uint8Array | Readable;
   readonly contentType?: string;
+  /** Receives a 200 answer's body chunk by chunk (the response's `body` is then empty). */
+  readonly onChunk?: (chunk: Buffer) => void;
   readonly timeout?: Duration.DurationInput;
   /** What is being done, for messages: "creating container web-1". */
   readonly what: string;
@@ -269,6 +311,66 @@ const parseProgress = (body: Buffer): Array<typeof ProgressLine.Type> =>
       }
     });
 
+/**
+ * Reads the JSON stream of `POST /build` as it arrives: complete output lines go to `onOutput`
+ * (a line may be split across messages, and messages across chunks), the error and the image id
+ * are remembered.
+ */
+export const buildStreamReader = (onOutput?: (line: string) => void) => {
+  const decoder = new StringDecoder("utf8");
+  const output: string[] = [];
+  let pendingJson = "";
+  let pendingText = "";
+  let error: string | undefined;
+  let imageId: string | undefined;
+
+  const emit = (raw: string) => {
+    // A progress line redrawn with \r shows only its last state.
+    const line = raw.replace(/\r$/, "").split("\r").at(-1) ?? "";
+    if (line.length === 0) return;
+    output.push(line);
+    if (onOutput !== undefined) {
+      if (output.length > BUILD_OUTPUT_TAIL) output.shift();
+      onOutput(line);
+    }
+  };
+  const onText = (text: string) => {
+    const parts = (pendingText + text).split("\n");
+    pendingText = parts.pop() ?? "";
+    for (const part of parts) emit(part);
+  };
+  const onMessage = (line: string) => {
+    if (line.trim().length === 0) return;
+    let message: typeof ProgressLine.Type;
+    try {
+      message = Schema.decodeUnknownSync(ProgressLine)(JSON.parse(line));
+    } catch {
+      message = { stream: `${line}\n` };
+    }
+    if (message.stream !== undefined) onText(message.stream);
+    const failed = message.error ?? message.errorDetail?.message;
+    if (failed !== undefined) error ??= failed.trim();
+    if (message.aux?.ID !== undefined) imageId = message.aux.ID;
+  };
+
+  return {
+    write: (chunk: Buffer) => {
+      const lines = (pendingJson + decoder.write(chunk)).split("\n");
+      pendingJson = lines.pop() ?? "";
+      for (const line of lines) onMessage(line);
+    },
+    end: (): BuildOutcome => {
+      onMessage(pendingJson + decoder.end());
+      pendingJson = "";
+      if (pendingText.length > 0) emit(pendingText);
+      pendingText = "";
+      return error === undefined
+        ? { _tag: "Built", imageId, output }
+        : { _tag: "BuildFailed", error, output };
+    },
+  };
+};
+
 const PULL_NOT_FOUND = /manifest unknown|not found|unauthorized|denied|requested access/i;
 
 export const makeDockerEngine = (options: DockerEngineOptions = {}): DockerEngine => {
@@ -290,7 +392,7 @@ export const makeDockerEngine = (options: DockerEngineOptions = {}): DockerEngin
         : `?${new URLSearchParams(Object.entries(req.query).map(([k, v]): [string, string] => [k, String(v)]))}`;
     const path = req.path === "/_ping" ? req.path : `${prefix}${req.path}`;
     const headers: Record<string, string> = {};
-    let body: string | Uint8Array | undefined;
+    let body: string | Uint8Array | Readable | undefined;
     if (req.json !== undefined) {
       headers["content-type"] = "application/json";
       body = JSON.stringify(req.json);
@@ -307,6 +409,10 @@ export const makeDockerEngine = (options: DockerEngineOptions = {}): DockerEngin
           ...(body === undefined ? {} : { body }),
           signal,
         });
+        if (req.onChunk !== undefined && res.statusCode === 200) {
+          for await (const chunk of res.body) req.onChunk(Buffer.from(chunk as Uint8Array));
+          return { status: res.statusCode, body: Buffer.alloc(0) };
+        }
         return { status: res.statusCode, body: Buffer.from(await res.body.arrayBuffer()) };
       },
       catch: (cause) => transportFailure(endpoint, req.what, cause),
@@ -400,10 +506,10 @@ export const makeDockerEngine = (options: DockerEngineOptions = {}): DockerEngin
       );
     });
 
-  const buildImage = (input: BuildImageInput) =>
+  const build = (input: BuildImageInput) =>
     Effect.gen(function* () {
-      const what = `building image ${input.tag}`;
-      const res = yield* call(
+      const reader = buildStreamReader(input.onOutput);
+      yield* call(
         {
           method: "POST",
           path: "/build",
@@ -412,32 +518,33 @@ export const makeDockerEngine = (options: DockerEngineOptions = {}): DockerEngin
             dockerfile: input.dockerfile ?? "Dockerfile",
             rm: true,
             forcerm: true,
+            ...(input.buildArgs === undefined
+              ? {}
+              : { buildargs: JSON.stringify(input.buildArgs) }),
+            ...(input.labels === undefined ? {} : { labels: JSON.stringify(input.labels) }),
           },
           body: input.context,
           contentType: "application/x-tar",
           timeout: input.timeout ?? "10 minutes",
-          what,
+          onChunk: reader.write,
+          what: `building image ${input.tag}`,
         },
         [200],
       );
-      const lines = parseProgress(res.body);
-      const output = lines.flatMap((line) =>
-        line.stream === undefined ? [] : line.stream.split("\n").filter((l) => l.length > 0),
+      return reader.end();
+    });
+
+  const buildImage = (input: BuildImageInput) =>
+    Effect.flatMap(build(input), (outcome) => {
+      if (outcome._tag === "Built")
+        return Effect.succeed({ imageId: outcome.imageId, output: outcome.output });
+      const tail = outcome.output.slice(-5).join("\n");
+      return Effect.fail(
+        new ContainerRuntimeError({
+          reason: `image build ${input.tag} failed: ${outcome.error}${tail.length > 0 ? `\n${tail}` : ""}`,
+          retryable: false,
+        }),
       );
-      const error = lines.find((line) => line.error !== undefined);
-      if (error !== undefined) {
-        const tail = output.slice(-5).join("\n");
-        return yield* Effect.fail(
-          new ContainerRuntimeError({
-            reason: `image build ${input.tag} failed: ${error.error ?? error.errorDetail?.message}${
-              tail.length > 0 ? `\n${tail}` : ""
-            }`,
-            retryable: false,
-          }),
-        );
-      }
-      const imageId = lines.findLast((line) => line.aux?.ID !== undefined)?.aux?.ID;
-      return { imageId, output };
     });
 
   const createContainer = (name: string, body: CreateContainerBody) =>
@@ -558,6 +665,7 @@ export const makeDockerEngine = (options: DockerEngineOptions = {}): DockerEngin
     version,
     imageExists,
     pullImage,
+    build,
     buildImage,
     createContainer,
     startContainer,

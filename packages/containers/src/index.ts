@@ -8,7 +8,9 @@ export {
   parseEngineUrl,
 } from "./endpoint.ts";
 export {
+  BUILD_OUTPUT_TAIL,
   type BuildImageInput,
+  type BuildOutcome,
   type CreateContainerBody,
   type CreateResult,
   type DockerEngine,

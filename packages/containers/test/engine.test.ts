@@ -7,6 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { ContainerRuntimeError } from "@ferry/domain";
 import { Effect, Either } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
@@ -237,6 +238,73 @@ describe("a fake engine", () => {
     );
     expect(error.retryable).toBe(false);
     expect(error.message).toContain("image build localhost/x:1 failed: COPY failed");
+    await Effect.runPromise(engine.close);
+  });
+
+  it("streams a build: lines joined across messages and chunks, args and labels in the query", async () => {
+    let seen: { url: string; body: string } | undefined;
+    const url = await fakeEngine((req, body, res) => {
+      seen = { url: req.url ?? "", body };
+      res.writeHead(200, { "content-type": "application/json" });
+      const messages = [
+        { stream: "STEP 1/2: FROM scratch\n" },
+        { stream: "partial " },
+        { stream: "line\nsecond\n" },
+        { aux: { ID: "sha256:abc" } },
+        { stream: "Successfully built abc\n" },
+      ];
+      const text = messages.map((m) => `${JSON.stringify(m)}\n`).join("");
+      // Cut the stream mid-message, and mid-character of a multi-byte letter, to test reassembly.
+      const bytes = Buffer.from(text.replace("partial", "partiäl"));
+      const cut = bytes.indexOf(Buffer.from("ä")) + 1;
+      res.write(bytes.subarray(0, cut));
+      setTimeout(() => res.end(bytes.subarray(cut)), 20);
+    });
+    const engine = makeDockerEngine({ url });
+    const lines: string[] = [];
+    const outcome = await Effect.runPromise(
+      engine.build({
+        tag: "localhost/x:1",
+        context: Readable.from([Buffer.from("context-bytes")]),
+        dockerfile: "app/Dockerfile",
+        buildArgs: { GREETING: "hi there" },
+        labels: { "ferry.project": "prj_1" },
+        onOutput: (line) => lines.push(line),
+      }),
+    );
+    expect(outcome).toEqual({
+      _tag: "Built",
+      imageId: "sha256:abc",
+      output: ["STEP 1/2: FROM scratch", "partiäl line", "second", "Successfully built abc"],
+    });
+    expect(lines).toEqual(outcome.output);
+    const query = new URL(seen?.url ?? "", "http://x").searchParams;
+    expect(query.get("dockerfile")).toBe("app/Dockerfile");
+    expect(JSON.parse(query.get("buildargs") ?? "")).toEqual({ GREETING: "hi there" });
+    expect(JSON.parse(query.get("labels") ?? "")).toEqual({ "ferry.project": "prj_1" });
+    expect(seen?.body).toBe("context-bytes");
+    await Effect.runPromise(engine.close);
+  });
+
+  it("returns a failed build as an outcome with the engine's message", async () => {
+    const url = await fakeEngine((_req, _body, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        `${JSON.stringify({ stream: "STEP 2/2: RUN false\n" })}\n${JSON.stringify({
+          errorDetail: { message: 'building at STEP "RUN false": exit status 1\n' },
+          error: 'building at STEP "RUN false": exit status 1\n',
+        })}\n`,
+      );
+    });
+    const engine = makeDockerEngine({ url });
+    const outcome = await Effect.runPromise(
+      engine.build({ tag: "localhost/x:1", context: new Uint8Array(512) }),
+    );
+    expect(outcome).toEqual({
+      _tag: "BuildFailed",
+      error: 'building at STEP "RUN false": exit status 1',
+      output: ["STEP 2/2: RUN false"],
+    });
     await Effect.runPromise(engine.close);
   });
 });

@@ -30,6 +30,12 @@ export {
   type MigrationTarget,
   migrate,
 } from "./migrations/migrate.ts";
+export {
+  type DeploymentEventFeedOptions,
+  EVENTS_CHANNEL,
+  type NotifiedDeploymentEventFeed,
+  startDeploymentEventFeed,
+} from "./notifications/deployment-events.ts";
 export type { NotificationHub } from "./notifications/embedded-hub.ts";
 export {
   listenToNotifications,

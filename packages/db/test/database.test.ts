@@ -153,12 +153,11 @@ describe.each(kinds)("the schema's rules on %s (withTestDatabase)", (kind) => {
         });
         await prisma.event.create({
           data: {
-            id: "evt_1",
-            workspaceId: workspace.id,
-            projectId: project.id,
             deploymentId: deployment.id,
-            type: "deployment.created",
-            payload: {},
+            seq: 1n,
+            type: "STATUS",
+            payload: { status: "PENDING", isLive: false },
+            createdAt: new Date(),
           },
         });
 
@@ -275,32 +274,25 @@ describe.each(kinds)("the schema's rules on %s (withTestDatabase)", (kind) => {
     );
   });
 
-  it("orders events by seq, the resume cursor", async () => {
+  it("keys events by deployment and seq, the resume cursor", async () => {
     await withTestDatabase(
       async ({ prisma }) => {
-        const { workspace, project, deployment } = await seed(prisma);
-        for (const n of [1, 2, 3]) {
-          await prisma.event.create({
-            data: {
-              id: `evt_${n}`,
-              workspaceId: workspace.id,
-              projectId: project.id,
-              deploymentId: deployment.id,
-              type: "step",
-              payload: { n },
-            },
-          });
-        }
-        const [first, ...rest] = await prisma.event.findMany({
-          where: { deploymentId: deployment.id },
-          orderBy: { seq: "asc" },
+        const { deployment } = await seed(prisma);
+        const event = (seq: bigint) => ({
+          deploymentId: deployment.id,
+          seq,
+          type: "LOG" as const,
+          payload: { step: "BUILDING", stream: "STDOUT", text: `line ${seq}` },
+          createdAt: new Date(),
         });
+        for (const seq of [2n, 1n, 3n]) await prisma.event.create({ data: event(seq) });
         const after = await prisma.event.findMany({
-          where: { deploymentId: deployment.id, seq: { gt: first?.seq ?? 0n } },
+          where: { deploymentId: deployment.id, seq: { gt: 1n } },
           orderBy: { seq: "asc" },
         });
-        expect(after.map((e) => e.id)).toEqual(rest.map((e) => e.id));
-        expect(typeof first?.seq).toBe("bigint");
+        expect(after.map((e) => e.seq)).toEqual([2n, 3n]);
+        // One event per (deployment, seq).
+        await expect(prisma.event.create({ data: event(2n) })).rejects.toThrow();
       },
       { kind },
     );

@@ -7,7 +7,7 @@
  * - validation: request rules (Effect Schema), each at its exact boundary
  * - rules: the deployment lifecycle, hostnames, promote/rollback and the pin
  * - ports: the services adapters implement (repositories, workflow engine, ...)
- * - use-cases: CreateDeployment, GetDeployment, ListDeployments, Promote, Rollback
+ * - use-cases: CreateDeployment, CreateUploadUrl, GetDeployment, ListDeployments, Promote, Rollback
  */
 export * from "./errors.ts";
 export * from "./ids.ts";

@@ -10,6 +10,7 @@ import * as pb from "@ferry/api";
 import {
   cancelDeployment,
   createDeployment,
+  createUploadUrl,
   DeploymentId,
   DeploymentRepository,
   type DeploymentView,
@@ -27,19 +28,18 @@ import {
   type WorkspaceId,
 } from "@ferry/domain";
 import { Effect, Option, Schema } from "effect";
+import { getBuildLogsRpc } from "./build-logs.ts";
 import {
   clampPageSize,
   createDeploymentInput,
   type DeploymentDetails,
+  int64,
   renameCreateDeploymentFields,
   statusFilter,
   toPbDeployment,
 } from "./convert.ts";
 import type { Rpc } from "./rpc.ts";
-
-/** The RPCs whose work belongs to a later release: an honest Unimplemented that says when. */
-const notYet = (rpc: string, release: string): ConnectError =>
-  new ConnectError(`${rpc} is not available yet: it arrives with ${release}`, Code.Unimplemented);
+import { watchDeploymentRpc } from "./watch-deployment.ts";
 
 /** The environment's kind and whether it is live: what GetDeployment adds to the stored deployment. */
 const withDetails = (workspaceId: WorkspaceId, view: DeploymentView) =>
@@ -214,21 +214,25 @@ export const deploymentService = (rpc: Rpc): ServiceImpl<typeof pb.DeploymentSer
     return { regions: regions.map((name) => ({ name })) };
   },
 
-  watchDeployment() {
-    throw notYet(
-      "WatchDeployment",
-      "build from source and live progress (issue #5); poll GetDeployment meanwhile",
+  watchDeployment: watchDeploymentRpc(rpc),
+
+  async createUploadUrl(request, context) {
+    const upload = await rpc.run(context, (workspaceId) =>
+      createUploadUrl(workspaceId, {
+        projectId: request.projectId,
+        // int64 → number: a size beyond 2^53 is far above any limit and refused as such.
+        sizeBytes: request.sizeBytes === undefined ? undefined : Number(request.sizeBytes),
+      }),
     );
+    return {
+      uploadUrl: upload.url,
+      method: "PUT",
+      requiredHeaders: { ...upload.headers },
+      buildContextPath: upload.buildContextPath,
+      expiresAt: int64(upload.expiresAt),
+      maxSizeBytes: int64(upload.maxSizeBytes),
+    };
   },
 
-  async createUploadUrl() {
-    throw notYet(
-      "CreateUploadUrl",
-      "build from source (issue #5); deploy a prebuilt image (docker_image) meanwhile",
-    );
-  },
-
-  async getBuildLogs() {
-    throw notYet("GetBuildLogs", "build from source (issue #5)");
-  },
+  getBuildLogs: getBuildLogsRpc(rpc),
 });

@@ -24,6 +24,7 @@ import {
 import { Db, RepositoriesLive } from "@ferry/db";
 import { createTestDatabase, type TestDatabase } from "@ferry/db/testing";
 import {
+  BuildContextLimits,
   BuildStorage,
   CONTAINER_LABELS,
   createDeployment,
@@ -55,6 +56,7 @@ const StubBuildStorage = Layer.succeed(BuildStorage, {
   createUploadUrl: () => Effect.die(new Error("not used by hydra's tests")),
   stat: () => Effect.succeed(Option.none()),
   remove: () => Effect.void,
+  read: () => Effect.die(new Error("not used by hydra's tests")),
 });
 
 const seedLayer = (db: TestDatabase, keys: string, restate: RestateServer) =>
@@ -69,6 +71,10 @@ const seedLayer = (db: TestDatabase, keys: string, restate: RestateServer) =>
       requestTimeoutMs: 120_000,
     }),
     StubBuildStorage,
+    Layer.succeed(BuildContextLimits, {
+      maxSizeBytes: 500 * 1024 * 1024,
+      uploadUrlTtlSeconds: 900,
+    }),
   );
 
 export type SeedServices = Layer.Layer.Success<ReturnType<typeof seedLayer>>;

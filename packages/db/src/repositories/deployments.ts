@@ -17,6 +17,7 @@ import {
 } from "@ferry/domain";
 import { Effect, Layer, Option } from "effect";
 import type { Prisma, DeploymentStep as StepRow } from "../generated/prisma/client.ts";
+import { appendEvents, isLiveIn } from "./event-rows.ts";
 import {
   Db,
   INTERACTIVE_TRANSACTION,
@@ -86,6 +87,12 @@ const toStep = (row: StepRow): DeploymentStep => ({
   ...present("message", row.message),
 });
 
+/** The event of a step change: the step as it is after the change. */
+const stepEvent = (row: StepRow, at: number) => ({
+  at,
+  body: { _tag: "Step" as const, step: toStep(row) },
+});
+
 const isSnapshot = (value: unknown): value is ReadonlyArray<SnapshotVariable> =>
   Array.isArray(value) &&
   value.every(
@@ -121,7 +128,7 @@ export const DeploymentRepositoryLive = Layer.effect(
                   : { _tag: "Secret", key: row.key, sealed: value.sealed };
               });
               const git = deployment.gitCommit;
-              return tx.deployment.create({
+              const created = await tx.deployment.create({
                 include: withEnvironment,
                 data: {
                   id: deployment.id,
@@ -157,6 +164,14 @@ export const DeploymentRepositoryLive = Layer.effect(
                   updatedAt: toDate(deployment.updatedAt),
                 },
               });
+              // The first event of every deployment: its status when accepted (PENDING).
+              await appendEvents(tx, deployment.id, [
+                {
+                  at: deployment.createdAt,
+                  body: { _tag: "Status", status: deployment.status, isLive: false },
+                },
+              ]);
+              return created;
             }, INTERACTIVE_TRANSACTION),
           () => new IdempotencyKeyTaken({ idempotencyKey: deployment.idempotencyKey ?? "" }),
         ).pipe(Effect.map(toDeployment)),
@@ -197,18 +212,50 @@ export const DeploymentRepositoryLive = Layer.effect(
       updateStatus: (id, change) =>
         Effect.gen(function* () {
           const updated = yield* query(() =>
-            db.deployment.updateMany({
-              where: { id, status: { in: [...change.from] } },
-              data: {
-                status: change.to,
-                updatedAt: toDate(change.at),
-                ...(change.errorMessage === undefined ? {} : { errorMessage: change.errorMessage }),
-                ...(change.image === undefined ? {} : { image: change.image }),
-                ...(change.releaseIdempotencyKey === true ? { idempotencyKey: null } : {}),
-              },
-            }),
+            db.$transaction(async (tx) => {
+              // The row lock first: the compare-and-set, the update and its event see one state.
+              const current = (
+                await tx.$queryRaw<
+                  Array<{
+                    status: Deployment["status"];
+                    project_id: string;
+                    error_message: string | null;
+                  }>
+                >`SELECT "status"::text AS "status", "project_id", "error_message"
+                  FROM "deployments" WHERE "id" = ${id} FOR NO KEY UPDATE`
+              )[0];
+              if (current === undefined || !change.from.includes(current.status)) return false;
+              await tx.deployment.update({
+                where: { id },
+                data: {
+                  status: change.to,
+                  updatedAt: toDate(change.at),
+                  ...(change.errorMessage === undefined
+                    ? {}
+                    : { errorMessage: change.errorMessage }),
+                  ...(change.image === undefined ? {} : { image: change.image }),
+                  ...(change.releaseIdempotencyKey === true ? { idempotencyKey: null } : {}),
+                },
+              });
+              // Only an actual change of status is an event (a repeated call changes nothing).
+              if (current.status !== change.to) {
+                const errorMessage = change.errorMessage ?? current.error_message;
+                await appendEvents(tx, id, [
+                  {
+                    at: change.at,
+                    body: {
+                      _tag: "Status",
+                      status: change.to,
+                      ...(change.to === "FAILED" && errorMessage !== null ? { errorMessage } : {}),
+                      isLive: await isLiveIn(tx, current.project_id, id),
+                    },
+                  },
+                ]);
+              }
+              return true;
+            }, INTERACTIVE_TRANSACTION),
           );
-          return updated.count === 0 ? Option.none() : yield* findById(id);
+          return updated ? yield* findById(id) : Option.none();
         }),
       snapshot: (id) =>
         query(() =>
@@ -222,17 +269,31 @@ export const DeploymentRepositoryLive = Layer.effect(
         ),
       supersedeOlderPending: (input) =>
         query(() =>
-          db.deployment.updateManyAndReturn({
-            where: {
-              projectId: input.projectId,
-              environmentId: input.environmentId,
-              gitBranch: input.branch ?? null,
-              status: "PENDING",
-              id: { lt: input.newerThan },
-            },
-            data: { status: "SUPERSEDED", updatedAt: toDate(input.at) },
-            select: { id: true },
-          }),
+          db.$transaction(async (tx) => {
+            const superseded = await tx.deployment.updateManyAndReturn({
+              where: {
+                projectId: input.projectId,
+                environmentId: input.environmentId,
+                gitBranch: input.branch ?? null,
+                status: "PENDING",
+                id: { lt: input.newerThan },
+              },
+              data: { status: "SUPERSEDED", updatedAt: toDate(input.at) },
+              select: { id: true },
+            });
+            for (const { id } of superseded)
+              await appendEvents(tx, id, [
+                {
+                  at: input.at,
+                  body: {
+                    _tag: "Status",
+                    status: "SUPERSEDED",
+                    isLive: await isLiveIn(tx, input.projectId, id),
+                  },
+                },
+              ]);
+            return superseded;
+          }, INTERACTIVE_TRANSACTION),
         ).pipe(
           // UPDATE ... RETURNING has no order: oldest first, like the in-memory repository.
           Effect.map((rows) => rows.map((row) => row.id as DeploymentId).sort()),
@@ -246,30 +307,40 @@ export const DeploymentRepositoryLive = Layer.effect(
         ).pipe(Effect.map((rows) => rows.map(toStep).sort(byStepOrder))),
       startStep: (step) =>
         query(() =>
-          db.deploymentStep.createMany({
-            data: [
-              {
-                id: step.id,
-                deploymentId: step.deploymentId,
-                name: step.name,
-                status: "RUNNING",
-                startedAt: toDate(step.at),
-              },
-            ],
-            skipDuplicates: true,
-          }),
-        ).pipe(Effect.asVoid),
+          db.$transaction(async (tx) => {
+            const started = await tx.deploymentStep.createManyAndReturn({
+              data: [
+                {
+                  id: step.id,
+                  deploymentId: step.deploymentId,
+                  name: step.name,
+                  status: "RUNNING",
+                  startedAt: toDate(step.at),
+                },
+              ],
+              skipDuplicates: true,
+            });
+            // A second start of the step inserted nothing, and writes no event.
+            for (const row of started)
+              await appendEvents(tx, step.deploymentId, [stepEvent(row, step.at)]);
+          }, INTERACTIVE_TRANSACTION),
+        ),
       finishStep: (step) =>
         query(() =>
-          db.deploymentStep.updateMany({
-            where: { deploymentId: step.deploymentId, name: step.name, status: "RUNNING" },
-            data: {
-              status: step.status,
-              endedAt: toDate(step.at),
-              ...(step.message === undefined ? {} : { message: step.message }),
-            },
-          }),
-        ).pipe(Effect.asVoid),
+          db.$transaction(async (tx) => {
+            const ended = await tx.deploymentStep.updateManyAndReturn({
+              where: { deploymentId: step.deploymentId, name: step.name, status: "RUNNING" },
+              data: {
+                status: step.status,
+                endedAt: toDate(step.at),
+                ...(step.message === undefined ? {} : { message: step.message }),
+              },
+            });
+            // Ending an ended step changed nothing, and writes no event.
+            for (const row of ended)
+              await appendEvents(tx, step.deploymentId, [stepEvent(row, step.at)]);
+          }, INTERACTIVE_TRANSACTION),
+        ),
     };
   }),
 );

@@ -9,7 +9,7 @@ import { EnvironmentVariableRepositoryLive } from "./variables.ts";
 import { ApiKeyRepositoryLive, WorkspaceRepositoryLive } from "./workspaces.ts";
 
 export { DeploymentRepositoryLive } from "./deployments.ts";
-export { EventLogLive } from "./events.ts";
+export { EventLogLive, makeEventLogLive } from "./events.ts";
 export { InstanceRepositoryLive, toInstance } from "./instances.ts";
 export { Db, type DbClient } from "./prisma.ts";
 export { EnvironmentRepositoryLive, ProjectRepositoryLive } from "./projects.ts";

@@ -5,31 +5,21 @@
  * test so that tests never see each other's rows.
  */
 import {
-  type ApiKeyId,
   CROCKFORD_ALPHABET,
   DEFAULT_PROJECT_SETTINGS,
   type Deployment,
-  type DeploymentId,
   DeploymentRepository,
   type Environment,
-  type EnvironmentId,
   EnvironmentVariableRepository,
-  type EventId,
   encodeUlidTime,
   ID_PREFIXES,
   type IdKind,
   type IdOf,
   Ids,
-  type InstanceId,
   type Project,
-  type ProjectId,
   ProjectRepository,
-  type RouteId,
-  type StepId,
-  type VariableId,
   type VariableValue,
   type Workspace,
-  type WorkspaceId,
   WorkspaceRepository,
 } from "@ferry/domain";
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Option } from "effect";

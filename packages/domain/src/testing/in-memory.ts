@@ -25,14 +25,29 @@ import {
   type ProjectId,
   type WorkspaceId,
 } from "../ids.ts";
-import type { Deployment, DeploymentStep, SnapshotVariable } from "../model/deployment.ts";
+import type {
+  Deployment,
+  DeploymentStatus,
+  DeploymentStep,
+  SnapshotVariable,
+} from "../model/deployment.ts";
 import { byStepOrder } from "../model/deployment.ts";
 import type { Environment, Project, Workspace } from "../model/project.ts";
 import type { Route } from "../model/route.ts";
 import type { EnvironmentVariable } from "../model/variable.ts";
-import { BuildStorage } from "../ports/build-storage.ts";
+import { BuildContextLimits, BuildStorage, BuildStorageError } from "../ports/build-storage.ts";
 import { DeploymentRepository, IdempotencyKeyTaken } from "../ports/deployments.ts";
-import { type DeploymentEvent, EventLog } from "../ports/events.ts";
+import {
+  checkLogLimits,
+  DEFAULT_LOG_LIMITS,
+  type DeploymentEvent,
+  type DeploymentEventBody,
+  DeploymentEventFeed,
+  EventLog,
+  type LogLimits,
+  normalizeLogLines,
+  tailWithinLimits,
+} from "../ports/events.ts";
 import { Platform } from "../ports/platform.ts";
 import { EnvironmentRepository, ProjectRepository } from "../ports/projects.ts";
 import { RouteRepository } from "../ports/routes.ts";
@@ -45,6 +60,7 @@ import {
 } from "../ports/workflow-engine.ts";
 import { type ApiKey, ApiKeyRepository, WorkspaceRepository } from "../ports/workspaces.ts";
 import { applyPromote, applyRollback } from "../use-cases/traffic.ts";
+import { utf8ByteLength } from "../validation/utf8.ts";
 
 // ---------------------------------------------------------------------------
 // The store
@@ -61,9 +77,12 @@ export interface InMemoryData {
   readonly steps: ReadonlyArray<DeploymentStep>;
   /** By hostname: a hostname points at one deployment. */
   readonly routes: ReadonlyMap<string, Route>;
+  /** Every deployment's events, in the order they were written. */
   readonly events: ReadonlyArray<DeploymentEvent>;
-  /** Uploaded build contexts: storage key → size in bytes. */
-  readonly buildContexts: ReadonlyMap<string, number>;
+  /** Per deployment: the seq of its last event ever written (deployments.event_seq). */
+  readonly eventSeqs: ReadonlyMap<DeploymentId, bigint>;
+  /** Uploaded build contexts: storage key → the archive's bytes. */
+  readonly buildContexts: ReadonlyMap<string, Uint8Array>;
 }
 
 export const emptyInMemoryData: InMemoryData = {
@@ -77,6 +96,7 @@ export const emptyInMemoryData: InMemoryData = {
   steps: [],
   routes: new Map(),
   events: [],
+  eventSeqs: new Map(),
   buildContexts: new Map(),
 };
 
@@ -101,15 +121,73 @@ const transact = <A, E = never>(
 ): Effect.Effect<A, E> =>
   Effect.yieldNow().pipe(
     Effect.zipRight(
-      Ref.modify(store, (data) => {
+      Ref.modify(store, (data): [readonly [Outcome<A, E>, boolean], InMemoryData] => {
         const outcome = f(data);
-        return [outcome, "data" in outcome && outcome.data !== undefined ? outcome.data : data];
+        const next = "data" in outcome && outcome.data !== undefined ? outcome.data : data;
+        return [[outcome, next.events !== data.events], next];
       }),
     ),
-    Effect.flatMap((outcome) =>
+    // Like a commit's notification: the event log's watchers wake after the change is in.
+    Effect.tap(([, eventsChanged]) => (eventsChanged ? wakeEventWatchers(store) : Effect.void)),
+    Effect.flatMap(([outcome]) =>
       "error" in outcome ? Effect.fail(outcome.error) : Effect.succeed(outcome.ok),
     ),
   );
+
+/** Per store: the wake-ups of InMemoryDeploymentEventFeed's waiters. */
+const eventWatchers = new WeakMap<Ref.Ref<InMemoryData>, Set<() => void>>();
+
+const wakeEventWatchers = (store: Ref.Ref<InMemoryData>) =>
+  Effect.sync(() => {
+    const watchers = eventWatchers.get(store);
+    if (watchers === undefined) return;
+    for (const wake of [...watchers]) wake();
+  });
+
+/**
+ * `data` with events appended to the deployment's log, numbered after its last seq: what every
+ * in-memory write of an event goes through (inside the same `transact` as the change).
+ */
+const withEvents = (
+  data: InMemoryData,
+  deploymentId: DeploymentId,
+  events: ReadonlyArray<{ readonly at: number; readonly body: DeploymentEventBody }>,
+): InMemoryData => {
+  if (events.length === 0) return data;
+  let seq = data.eventSeqs.get(deploymentId) ?? 0n;
+  const appended = events.map((event): DeploymentEvent => {
+    seq += 1n;
+    return { deploymentId, seq, at: event.at, body: event.body };
+  });
+  return {
+    ...data,
+    events: [...data.events, ...appended],
+    eventSeqs: put(data.eventSeqs, deploymentId, seq),
+  };
+};
+
+/** The status event of a change to `status`, as the project's live pointer is in `data`. */
+const statusEvent = (
+  data: InMemoryData,
+  deployment: Deployment,
+  status: DeploymentStatus,
+  at: number,
+) => ({
+  at,
+  body: {
+    _tag: "Status" as const,
+    status,
+    ...(status === "FAILED" && deployment.errorMessage !== undefined
+      ? { errorMessage: deployment.errorMessage }
+      : {}),
+    isLive: data.projects.get(deployment.projectId)?.liveDeploymentId === deployment.id,
+  },
+});
+
+const stepEvent = (step: DeploymentStep) => ({
+  at: step.endedAt ?? step.startedAt,
+  body: { _tag: "Step" as const, step },
+});
 
 const read = <A>(store: Ref.Ref<InMemoryData>, f: (data: InMemoryData) => A): Effect.Effect<A> =>
   Effect.yieldNow().pipe(Effect.zipRight(Ref.get(store)), Effect.map(f));
@@ -366,13 +444,16 @@ export const InMemoryDeploymentRepository = Layer.effect(
           if (data.deployments.has(deployment.id))
             throw new Error(`deployment ${deployment.id} already exists`);
           const variables = data.variables.get(deployment.environmentId)?.values() ?? [];
+          const stored = {
+            ...data,
+            deployments: put(data.deployments, deployment.id, deployment),
+            snapshots: put(data.snapshots, deployment.id, snapshotOf(variables)),
+          };
           return {
             ok: deployment,
-            data: {
-              ...data,
-              deployments: put(data.deployments, deployment.id, deployment),
-              snapshots: put(data.snapshots, deployment.id, snapshotOf(variables)),
-            },
+            data: withEvents(stored, deployment.id, [
+              statusEvent(stored, deployment, deployment.status, deployment.createdAt),
+            ]),
           };
         }),
       findById: (workspaceId, id) =>
@@ -432,9 +513,14 @@ export const InMemoryDeploymentRepository = Layer.effect(
             ...(change.errorMessage === undefined ? {} : { errorMessage: change.errorMessage }),
             ...(change.image === undefined ? {} : { image: change.image }),
           };
+          const stored = { ...data, deployments: put(data.deployments, id, updated) };
           return {
             ok: Option.some(updated),
-            data: { ...data, deployments: put(data.deployments, id, updated) },
+            // Only an actual change of status is an event (a repeated call changes nothing).
+            data:
+              deployment.status === change.to
+                ? stored
+                : withEvents(stored, id, [statusEvent(stored, updated, change.to, change.at)]),
           };
         }),
       snapshot: (id) => read(store, (data) => data.snapshots.get(id) ?? []),
@@ -453,48 +539,54 @@ export const InMemoryDeploymentRepository = Layer.effect(
           const deployments = new Map(data.deployments);
           for (const d of older)
             deployments.set(d.id, { ...d, status: "SUPERSEDED", updatedAt: input.at });
-          return { ok: older.map((d) => d.id), data: { ...data, deployments } };
+          let next: InMemoryData = { ...data, deployments };
+          for (const d of older)
+            next = withEvents(next, d.id, [statusEvent(next, d, "SUPERSEDED", input.at)]);
+          return { ok: older.map((d) => d.id), data: next };
         }),
       listSteps: (id) =>
         read(store, (data) => data.steps.filter((s) => s.deploymentId === id).sort(byStepOrder)),
       startStep: (step) =>
-        transact(store, (data) =>
-          data.steps.some((s) => s.deploymentId === step.deploymentId && s.name === step.name)
-            ? { ok: undefined }
-            : {
-                ok: undefined,
-                data: {
-                  ...data,
-                  steps: [
-                    ...data.steps,
-                    {
-                      id: step.id,
-                      deploymentId: step.deploymentId,
-                      name: step.name,
-                      status: "RUNNING",
-                      startedAt: step.at,
-                    },
-                  ],
-                },
-              },
-        ),
+        transact(store, (data) => {
+          if (data.steps.some((s) => s.deploymentId === step.deploymentId && s.name === step.name))
+            return { ok: undefined };
+          const started: DeploymentStep = {
+            id: step.id,
+            deploymentId: step.deploymentId,
+            name: step.name,
+            status: "RUNNING",
+            startedAt: step.at,
+          };
+          return {
+            ok: undefined,
+            data: withEvents({ ...data, steps: [...data.steps, started] }, step.deploymentId, [
+              stepEvent(started),
+            ]),
+          };
+        }),
       finishStep: (step) =>
-        transact(store, (data) => ({
-          ok: undefined,
-          data: {
-            ...data,
-            steps: data.steps.map((s) =>
-              s.deploymentId === step.deploymentId && s.name === step.name && s.status === "RUNNING"
-                ? {
-                    ...s,
-                    status: step.status,
-                    endedAt: step.at,
-                    ...(step.message === undefined ? {} : { message: step.message }),
-                  }
-                : s,
-            ),
-          },
-        })),
+        transact(store, (data) => {
+          const index = data.steps.findIndex(
+            (s) =>
+              s.deploymentId === step.deploymentId &&
+              s.name === step.name &&
+              s.status === "RUNNING",
+          );
+          const running = data.steps[index];
+          if (running === undefined) return { ok: undefined };
+          const ended: DeploymentStep = {
+            ...running,
+            status: step.status,
+            endedAt: step.at,
+            ...(step.message === undefined ? {} : { message: step.message }),
+          };
+          const steps = [...data.steps];
+          steps[index] = ended;
+          return {
+            ok: undefined,
+            data: withEvents({ ...data, steps }, step.deploymentId, [stepEvent(ended)]),
+          };
+        }),
     }),
   ),
 );
@@ -599,24 +691,98 @@ export const InMemoryRouteRepository = Layer.effect(
 // ---------------------------------------------------------------------------
 // Event log
 
-export const InMemoryEventLog = Layer.effect(
-  EventLog,
+/** An in-memory EventLog with this log budget per deployment (see the port). */
+export const makeInMemoryEventLog = (limits: LogLimits = DEFAULT_LOG_LIMITS) => {
+  checkLogLimits(limits);
+  return Layer.effect(
+    EventLog,
+    Effect.map(InMemoryStore, (store) =>
+      EventLog.of({
+        appendLogs: (deploymentId, lines) =>
+          transact(store, (data) => {
+            const lastSeq = data.eventSeqs.get(deploymentId) ?? 0n;
+            const normalized = normalizeLogLines(lines);
+            if (normalized.length === 0 || !data.deployments.has(deploymentId))
+              return { ok: { appended: 0, dropped: 0, lastSeq } };
+            const kept = tailWithinLimits(normalized, limits);
+            let next = withEvents(
+              data,
+              deploymentId,
+              kept.map(({ line }) => ({ at: line.at, body: { _tag: "Log" as const, line } })),
+            );
+            // Over budget: the deployment's oldest log lines go, the tail stays.
+            const logs = next.events.filter(
+              (e) => e.deploymentId === deploymentId && e.body._tag === "Log",
+            );
+            const sizes = logs.map((e) => ({
+              event: e,
+              bytes: e.body._tag === "Log" ? utf8ByteLength(e.body.line.text) : 0,
+            }));
+            const keep = new Set(tailWithinLimits(sizes, limits).map((entry) => entry.event));
+            const deleted = logs.filter((e) => !keep.has(e));
+            if (deleted.length > 0) {
+              const gone = new Set(deleted);
+              next = { ...next, events: next.events.filter((e) => !gone.has(e)) };
+            }
+            return {
+              ok: {
+                appended: kept.length,
+                dropped: normalized.length - kept.length + deleted.length,
+                lastSeq: next.eventSeqs.get(deploymentId) ?? 0n,
+              },
+              data: next,
+            };
+          }),
+        list: (deploymentId, query) =>
+          read(store, (data) =>
+            data.events
+              .filter(
+                (e) =>
+                  e.deploymentId === deploymentId &&
+                  e.seq > query.afterSeq &&
+                  (query.kinds === undefined || query.kinds.includes(e.body._tag)) &&
+                  (query.logStep === undefined ||
+                    e.body._tag !== "Log" ||
+                    e.body.line.step === query.logStep),
+              )
+              .slice(0, query.limit),
+          ),
+        lastSeq: (deploymentId) => read(store, (data) => data.eventSeqs.get(deploymentId) ?? 0n),
+      }),
+    ),
+  );
+};
+
+/** The in-memory EventLog with DEFAULT_LOG_LIMITS. */
+export const InMemoryEventLog = makeInMemoryEventLog();
+
+/**
+ * Wakes waiters when an in-memory port writes an event (changes made to the store directly,
+ * bypassing the ports, wake nobody). Never closed.
+ */
+export const InMemoryDeploymentEventFeed = Layer.effect(
+  DeploymentEventFeed,
   Effect.map(InMemoryStore, (store) =>
-    EventLog.of({
-      append: (event) =>
-        transact(store, (data) => {
-          const appended: DeploymentEvent = {
-            ...event,
-            seq: (data.events.at(-1)?.seq ?? 0n) + 1n,
+    DeploymentEventFeed.of({
+      waitForEvents: (deploymentId, afterSeq) =>
+        Effect.async<void>((resume) => {
+          let watchers = eventWatchers.get(store);
+          if (watchers === undefined) {
+            watchers = new Set();
+            eventWatchers.set(store, watchers);
+          }
+          const registered = watchers;
+          const check = () => {
+            if ((Effect.runSync(Ref.get(store)).eventSeqs.get(deploymentId) ?? 0n) > afterSeq) {
+              registered.delete(check);
+              resume(Effect.void);
+            }
           };
-          return { ok: appended, data: { ...data, events: [...data.events, appended] } };
+          // Registered first, then checked: an event written in between is never missed.
+          registered.add(check);
+          check();
+          return Effect.sync(() => registered.delete(check));
         }),
-      listForDeployment: (deploymentId, afterSeq, limit) =>
-        read(store, (data) =>
-          data.events
-            .filter((e) => e.deploymentId === deploymentId && e.seq > afterSeq)
-            .slice(0, limit),
-        ),
     }),
   ),
 );
@@ -626,14 +792,38 @@ export const InMemoryEventLog = Layer.effect(
 
 export const IN_MEMORY_STORAGE_URL = "https://storage.ferry.test/";
 
-/** Stands for the client's PUT to an upload URL: the key now holds an object of this size. */
-export const uploadBuildContext = (key: string, sizeBytes = 1024) =>
+/**
+ * Stands for the client's PUT to an upload URL: the key now holds these bytes (a number: that
+ * many zero bytes).
+ */
+export const uploadBuildContext = (key: string, content: number | Uint8Array = 1024) =>
   Effect.flatMap(InMemoryStore, (store) =>
     Ref.update(store, (data) => ({
       ...data,
-      buildContexts: put(data.buildContexts, key, sizeBytes),
+      buildContexts: put(
+        data.buildContexts,
+        key,
+        typeof content === "number" ? new Uint8Array(content) : content,
+      ),
     })),
   );
+
+/**
+ * The runtime's WHATWG ReadableStream: the domain compiles without DOM or Node types, so the
+ * constructor is not declared for it (only the type, in ports/build-storage.ts).
+ */
+const WebReadableStream = (
+  globalThis as unknown as {
+    readonly ReadableStream: new (source: {
+      start: (controller: { enqueue(chunk: Uint8Array): void; close(): void }) => void;
+    }) => ReadableStream<Uint8Array>;
+  }
+).ReadableStream;
+
+/** The limits TestLayer runs with: 1 MiB, URLs valid for 15 minutes. */
+export const TEST_BUILD_CONTEXT_LIMITS = { maxSizeBytes: 1024 * 1024, uploadUrlTtlSeconds: 900 };
+
+export const TestBuildContextLimits = Layer.succeed(BuildContextLimits, TEST_BUILD_CONTEXT_LIMITS);
 
 export const InMemoryBuildStorage = Layer.effect(
   BuildStorage,
@@ -643,14 +833,33 @@ export const InMemoryBuildStorage = Layer.effect(
         Effect.map(Clock.currentTimeMillis, (now) => ({
           url: `${IN_MEMORY_STORAGE_URL}${key}`,
           expiresAt: now + options.expiresInSeconds * 1000,
-          headers: { "content-type": "application/gzip" },
+          headers:
+            options.sizeBytes === undefined ? {} : { "content-length": String(options.sizeBytes) },
           maxSizeBytes: options.maxSizeBytes,
         })),
       stat: (key) =>
         read(store, (data) =>
           Option.fromNullable(data.buildContexts.get(key)).pipe(
-            Option.map((sizeBytes) => ({ sizeBytes })),
+            Option.map((bytes) => ({ sizeBytes: bytes.length })),
           ),
+        ),
+      read: (key) =>
+        Effect.flatMap(
+          read(store, (data) => data.buildContexts.get(key)),
+          (bytes) =>
+            bytes === undefined
+              ? Effect.fail(
+                  new BuildStorageError({ reason: `no build context stored at "${key}"` }),
+                )
+              : Effect.sync(
+                  () =>
+                    new WebReadableStream({
+                      start: (controller) => {
+                        controller.enqueue(bytes.slice());
+                        controller.close();
+                      },
+                    }),
+                ),
         ),
       remove: (key) =>
         transact(store, (data) => {
@@ -882,7 +1091,10 @@ export const InMemoryWorkflowEngine = Layer.effectContext(
 // ---------------------------------------------------------------------------
 // Everything together
 
-/** Every repository, the event log and build storage, on one store. Needs InMemoryStore and Ids. */
+/**
+ * Every repository, the event log and its feed, and build storage, on one store. Needs
+ * InMemoryStore and Ids.
+ */
 export const InMemoryRepositories = Layer.mergeAll(
   InMemoryWorkspaceRepository,
   InMemoryApiKeyRepository,
@@ -892,14 +1104,15 @@ export const InMemoryRepositories = Layer.mergeAll(
   InMemoryDeploymentRepository,
   InMemoryRouteRepository,
   InMemoryEventLog,
+  InMemoryDeploymentEventFeed,
   InMemoryBuildStorage,
 );
 
 /**
- * Every port in memory, with TestPlatform, Ids.layer, the store and the
- * workflow engine's control. Fresh state each time it is built.
+ * Every port in memory, with TestPlatform, TestBuildContextLimits, Ids.layer,
+ * the store and the workflow engine's control. Fresh state each time it is built.
  */
 export const InMemoryLayer = InMemoryWorkflowEngine.pipe(
-  Layer.provideMerge(Layer.mergeAll(InMemoryRepositories, TestPlatform)),
+  Layer.provideMerge(Layer.mergeAll(InMemoryRepositories, TestPlatform, TestBuildContextLimits)),
   Layer.provideMerge(Layer.mergeAll(InMemoryStore.layer, Ids.layer)),
 );

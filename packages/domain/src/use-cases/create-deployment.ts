@@ -1,8 +1,9 @@
 /**
  * CreateDeployment: validate → project (in the caller's workspace) →
- * environment exists → store PENDING with the variable snapshot (one
- * transaction, in the repository) → queue the deploy in the project's
- * workflow → record the invocation id.
+ * environment exists → a build context is stored and within the size limit →
+ * store PENDING with the variable snapshot (one transaction, in the
+ * repository) → queue the deploy in the project's workflow → record the
+ * invocation id.
  *
  * Never leaves a PENDING deployment that no workflow will pick up: if the
  * engine cannot be reached the deployment becomes FAILED and the caller gets
@@ -13,7 +14,7 @@ import { Cause, Clock, Effect, Option } from "effect";
 import { NotFound, ValidationError, WorkflowUnavailable } from "../errors.ts";
 import { Ids, type WorkspaceId } from "../ids.ts";
 import type { Deployment, DeploymentStatus } from "../model/deployment.ts";
-import { BuildStorage } from "../ports/build-storage.ts";
+import { BuildContextLimits, BuildStorage } from "../ports/build-storage.ts";
 import { DeploymentRepository } from "../ports/deployments.ts";
 import { Platform } from "../ports/platform.ts";
 import type { EnvironmentRepository, ProjectRepository } from "../ports/projects.ts";
@@ -69,6 +70,7 @@ export const createDeployment = (
   | ProjectRepository
   | EnvironmentRepository
   | BuildStorage
+  | BuildContextLimits
 > =>
   Effect.gen(function* () {
     const platform = yield* Platform;
@@ -119,6 +121,16 @@ export const createDeployment = (
         );
       if (Option.isNone(stored))
         return yield* Effect.fail(new NotFound({ resource: "build context", id: key }));
+      // An upload URL bounds the size only when it can (a presigned S3 PUT without a declared
+      // size cannot): the limit holds here for every storage.
+      const { maxSizeBytes } = yield* BuildContextLimits;
+      if (stored.value.sizeBytes > maxSizeBytes)
+        return yield* Effect.fail(
+          ValidationError.single(
+            "source.build_context_path",
+            `the archive is ${stored.value.sizeBytes} bytes, more than the maximum build context size of ${maxSizeBytes} bytes`,
+          ),
+        );
     }
     const id = yield* (yield* Ids).next("deployment");
     const stored = yield* deployments

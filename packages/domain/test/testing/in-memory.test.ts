@@ -1,19 +1,24 @@
 /** The in-memory ports keep the promises of the ports' doc comments (the database adapters must too). */
 import { describe, expect, it } from "@effect/vitest";
-import { Effect, Option } from "effect";
+import { Effect, Fiber, Layer, Option } from "effect";
 import {
   ApiKeyRepository,
   type Deployment,
+  type DeploymentEvent,
+  DeploymentEventFeed,
+  type DeploymentId,
   DeploymentRepository,
   EnvironmentVariableRepository,
   EventLog,
+  type EventQuery,
   Ids,
+  type LogLineInput,
   ProjectRepository,
   RouteRepository,
   WorkflowEngine,
   WorkspaceRepository,
 } from "../../src/index.ts";
-import { WorkflowEngineControl } from "../../src/testing/index.ts";
+import { makeInMemoryEventLog, WorkflowEngineControl } from "../../src/testing/index.ts";
 import {
   becomeReady,
   currentProject,
@@ -24,6 +29,12 @@ import {
   TestLayer,
   tick,
 } from "../use-cases/fixtures.ts";
+
+/** The test layer with a log budget of 4 lines. */
+const SmallLogsLayer = Layer.merge(
+  TestLayer,
+  makeInMemoryEventLog({ maxLines: 4, maxBytes: 1024 * 1024 }).pipe(Layer.provide(TestLayer)),
+);
 
 const newDeployment = (tenant: Tenant, overrides: Partial<Deployment> = {}) =>
   Effect.gen(function* () {
@@ -353,38 +364,277 @@ describe("the other in-memory repositories", () => {
       expect(yield* keys.findActiveByHash(key.hash)).toStrictEqual(Option.none());
     }).pipe(Effect.provide(TestLayer)),
   );
+});
 
-  it.effect("event log: strictly increasing seq, read after a cursor, oldest first", () =>
+/** The events of a deployment as [seq, what] pairs: easy to compare whole. */
+const summary = (events: ReadonlyArray<DeploymentEvent>) =>
+  events.map((e) => {
+    const body = e.body;
+    const what =
+      body._tag === "Status"
+        ? `status ${body.status}${body.isLive ? " live" : ""}${body.errorMessage === undefined ? "" : ` (${body.errorMessage})`}`
+        : body._tag === "Step"
+          ? `step ${body.step.name} ${body.step.status}${body.step.message === undefined ? "" : ` (${body.step.message})`}`
+          : `log ${body.line.step} ${body.line.stream} ${body.line.text}`;
+    return [Number(e.seq), what] as const;
+  });
+
+const eventsOf = (id: DeploymentId, query: Partial<EventQuery> = {}) =>
+  Effect.flatMap(EventLog, (log) => log.list(id, { afterSeq: 0n, limit: 1000, ...query }));
+
+const line = (text: string, extra: Partial<LogLineInput> = {}): LogLineInput => ({
+  step: "BUILDING",
+  stream: "STDOUT",
+  text,
+  at: NOW,
+  ...extra,
+});
+
+describe("InMemoryEventLog", () => {
+  it.effect("the deployment repository writes an event with each change, once", () =>
     Effect.gen(function* () {
       const { acme } = yield* seed;
-      const d1 = yield* deployImage(acme, "localhost/web:1");
-      const d2 = yield* deployImage(acme, "localhost/web:2");
-      const log = yield* EventLog;
+      const d = yield* newDeployment(acme);
+      const deployments = yield* DeploymentRepository;
       const ids = yield* Ids;
-      const append = (deploymentId: typeof d1, type: string) =>
-        Effect.flatMap(ids.next("event"), (id) =>
-          log.append({
-            id,
-            workspaceId: acme.workspace.id,
-            projectId: acme.project.id,
-            deploymentId,
-            type,
-            payload: {},
-            createdAt: NOW,
-          }),
-        );
-      const seqs = [
-        (yield* append(d1, "deployment.accepted")).seq,
-        (yield* append(d2, "deployment.accepted")).seq,
-        (yield* append(d1, "step.started")).seq,
-        (yield* append(d1, "deployment.status")).seq,
-      ];
-      expect(seqs).toStrictEqual([1n, 2n, 3n, 4n]);
-      expect((yield* log.listForDeployment(d1, 1n, 10)).map((e) => e.type)).toStrictEqual([
-        "step.started",
-        "deployment.status",
+      const stepId = yield* ids.next("step");
+      yield* deployments.updateStatus(d.id, { from: ["PENDING"], to: "BUILDING", at: NOW + 1 });
+      yield* deployments.startStep({
+        id: stepId,
+        deploymentId: d.id,
+        name: "BUILDING",
+        at: NOW + 1,
+      });
+      // Replays (a workflow step that runs again) change nothing and write nothing.
+      yield* deployments.updateStatus(d.id, {
+        from: ["PENDING", "BUILDING"],
+        to: "BUILDING",
+        at: NOW + 2,
+      });
+      yield* deployments.startStep({
+        id: yield* ids.next("step"),
+        deploymentId: d.id,
+        name: "BUILDING",
+        at: NOW + 2,
+      });
+      yield* deployments.finishStep({
+        deploymentId: d.id,
+        name: "BUILDING",
+        status: "FAILED",
+        at: NOW + 3,
+        message: "no Dockerfile",
+      });
+      yield* deployments.finishStep({
+        deploymentId: d.id,
+        name: "BUILDING",
+        status: "FAILED",
+        at: NOW + 4,
+        message: "no Dockerfile",
+      });
+      // A compare-and-set that does not apply writes nothing either.
+      yield* deployments.updateStatus(d.id, { from: ["NETWORK"], to: "READY", at: NOW + 4 });
+      yield* deployments.updateStatus(d.id, {
+        from: ["BUILDING"],
+        to: "FAILED",
+        at: NOW + 5,
+        errorMessage: "the build failed: no Dockerfile",
+      });
+      const events = yield* eventsOf(d.id);
+      expect(summary(events)).toStrictEqual([
+        [1, "status PENDING"],
+        [2, "status BUILDING"],
+        [3, "step BUILDING RUNNING"],
+        [4, "step BUILDING FAILED (no Dockerfile)"],
+        [5, "status FAILED (the build failed: no Dockerfile)"],
       ]);
-      expect((yield* log.listForDeployment(d1, 0n, 1)).map((e) => e.seq)).toStrictEqual([1n]);
+      expect(events.map((e) => e.at)).toStrictEqual([NOW, NOW + 1, NOW + 1, NOW + 3, NOW + 5]);
+      expect(events[3]?.body).toStrictEqual({
+        _tag: "Step",
+        step: {
+          id: stepId,
+          deploymentId: d.id,
+          name: "BUILDING",
+          status: "FAILED",
+          startedAt: NOW + 1,
+          endedAt: NOW + 3,
+          message: "no Dockerfile",
+        },
+      });
+      expect(yield* (yield* EventLog).lastSeq(d.id)).toBe(5n);
+    }).pipe(Effect.provide(TestLayer)),
+  );
+
+  it.effect("a READY deployment that took the live routes is live in its status event", () =>
+    Effect.gen(function* () {
+      const { acme } = yield* seed;
+      const first = yield* deployImage(acme, "localhost/web:1");
+      // fixtures' becomeReady sets READY, then points the routes: READY is not live yet.
+      yield* becomeReady(acme, first);
+      const second = yield* deployImage(acme, "localhost/web:2");
+      const deployments = yield* DeploymentRepository;
+      for (const [from, to] of [
+        ["PENDING", "DEPLOYING"],
+        ["DEPLOYING", "NETWORK"],
+      ] as const)
+        yield* deployments.updateStatus(second, { from: [from], to, at: NOW });
+      const project = yield* currentProject(acme);
+      yield* (yield* RouteRepository).point({
+        workspaceId: acme.workspace.id,
+        projectId: project.id,
+        environmentId: acme.production.id,
+        deploymentId: second,
+        routes: [],
+        liveTraffic: { rolledBack: false },
+        at: NOW,
+      });
+      yield* deployments.updateStatus(second, { from: ["NETWORK"], to: "READY", at: NOW });
+      expect(summary(yield* eventsOf(first)).at(-1)).toStrictEqual([4, "status READY"]);
+      expect(summary(yield* eventsOf(second)).at(-1)).toStrictEqual([4, "status READY live"]);
+    }).pipe(Effect.provide(TestLayer)),
+  );
+
+  it.effect("superseding writes a SUPERSEDED event for each deployment it ends", () =>
+    Effect.gen(function* () {
+      const { acme } = yield* seed;
+      const older = yield* newDeployment(acme);
+      const newer = yield* newDeployment(acme);
+      const superseded = yield* (yield* DeploymentRepository).supersedeOlderPending({
+        projectId: acme.project.id,
+        environmentId: acme.production.id,
+        branch: undefined,
+        newerThan: newer.id,
+        at: NOW + 9,
+      });
+      expect(superseded).toStrictEqual([older.id]);
+      expect(summary(yield* eventsOf(older.id))).toStrictEqual([
+        [1, "status PENDING"],
+        [2, "status SUPERSEDED"],
+      ]);
+      expect(summary(yield* eventsOf(newer.id))).toStrictEqual([[1, "status PENDING"]]);
+    }).pipe(Effect.provide(TestLayer)),
+  );
+
+  it.effect(
+    "appendLogs: lines interleave with the other events in one sequence per deployment",
+    () =>
+      Effect.gen(function* () {
+        const { acme } = yield* seed;
+        const d1 = yield* newDeployment(acme);
+        const d2 = yield* newDeployment(acme);
+        const log = yield* EventLog;
+        const appended = yield* log.appendLogs(d1.id, [
+          line("Step 1/2 : FROM scratch"),
+          line("oops", { stream: "STDERR", at: NOW + 1 }),
+        ]);
+        expect(appended).toStrictEqual({ appended: 2, dropped: 0, lastSeq: 3n });
+        yield* (yield* DeploymentRepository).updateStatus(d1.id, {
+          from: ["PENDING"],
+          to: "CANCELLED",
+          at: NOW + 2,
+        });
+        yield* log.appendLogs(d2.id, [line("other")]);
+        yield* log.appendLogs(d1.id, [line("late", { step: "DEPLOYING", region: "local-1" })]);
+        expect(yield* log.appendLogs(d1.id, [])).toStrictEqual({
+          appended: 0,
+          dropped: 0,
+          lastSeq: 5n,
+        });
+        const events = yield* eventsOf(d1.id);
+        expect(summary(events)).toStrictEqual([
+          [1, "status PENDING"],
+          [2, "log BUILDING STDOUT Step 1/2 : FROM scratch"],
+          [3, "log BUILDING STDERR oops"],
+          [4, "status CANCELLED"],
+          [5, "log DEPLOYING STDOUT late"],
+        ]);
+        expect(events[4]?.body).toStrictEqual({
+          _tag: "Log",
+          line: { step: "DEPLOYING", stream: "STDOUT", region: "local-1", text: "late", at: NOW },
+        });
+        expect(summary(yield* eventsOf(d2.id))).toStrictEqual([
+          [1, "status PENDING"],
+          [2, "log BUILDING STDOUT other"],
+        ]);
+        // Filters: after a cursor, at most `limit`, some kinds, one step's logs.
+        expect(summary(yield* eventsOf(d1.id, { afterSeq: 2n, limit: 2 }))).toStrictEqual([
+          [3, "log BUILDING STDERR oops"],
+          [4, "status CANCELLED"],
+        ]);
+        expect(summary(yield* eventsOf(d1.id, { kinds: ["Status", "Step"] }))).toStrictEqual([
+          [1, "status PENDING"],
+          [4, "status CANCELLED"],
+        ]);
+        expect(
+          summary(yield* eventsOf(d1.id, { kinds: ["Log"], logStep: "BUILDING", afterSeq: 2n })),
+        ).toStrictEqual([[3, "log BUILDING STDERR oops"]]);
+        // A deployment that does not exist gets nothing.
+        const missing = yield* (yield* Ids).next("deployment");
+        expect(yield* log.appendLogs(missing, [line("x")])).toStrictEqual({
+          appended: 0,
+          dropped: 0,
+          lastSeq: 0n,
+        });
+        expect(yield* log.lastSeq(missing)).toBe(0n);
+      }).pipe(Effect.provide(TestLayer)),
+  );
+
+  it.effect("appendLogs keeps the tail within the budget; status and step events stay", () =>
+    Effect.gen(function* () {
+      const { acme } = yield* seed;
+      const d = yield* newDeployment(acme);
+      const log = yield* EventLog;
+      const batch = (from: number, count: number) =>
+        Array.from({ length: count }, (_, i) => line(`line ${from + i}`));
+      yield* log.appendLogs(d.id, batch(1, 3));
+      yield* (yield* DeploymentRepository).updateStatus(d.id, {
+        from: ["PENDING"],
+        to: "BUILDING",
+        at: NOW,
+      });
+      yield* log.appendLogs(d.id, batch(4, 2));
+      expect(yield* log.appendLogs(d.id, batch(6, 2))).toStrictEqual({
+        appended: 2,
+        dropped: 2,
+        lastSeq: 9n,
+      });
+      expect(summary(yield* eventsOf(d.id))).toStrictEqual([
+        [1, "status PENDING"],
+        [5, "status BUILDING"],
+        [6, "log BUILDING STDOUT line 4"],
+        [7, "log BUILDING STDOUT line 5"],
+        [8, "log BUILDING STDOUT line 6"],
+        [9, "log BUILDING STDOUT line 7"],
+      ]);
+      // A batch larger than the budget keeps its own tail.
+      expect(yield* log.appendLogs(d.id, batch(8, 6))).toStrictEqual({
+        appended: 4,
+        dropped: 6,
+        lastSeq: 13n,
+      });
+      expect(summary(yield* eventsOf(d.id, { kinds: ["Log"] })).map(([seq]) => seq)).toStrictEqual([
+        10, 11, 12, 13,
+      ]);
+    }).pipe(Effect.provide(SmallLogsLayer)),
+  );
+
+  it.effect("the feed wakes a waiter when the deployment gets an event, and only then", () =>
+    Effect.gen(function* () {
+      const { acme } = yield* seed;
+      const d1 = yield* newDeployment(acme);
+      const d2 = yield* newDeployment(acme);
+      const feed = yield* DeploymentEventFeed;
+      const log = yield* EventLog;
+      // Behind already: completes at once.
+      yield* feed.waitForEvents(d1.id, 0n);
+      const waiting = yield* Effect.fork(feed.waitForEvents(d1.id, 1n));
+      yield* log.appendLogs(d2.id, [line("not for d1")]);
+      yield* Effect.yieldNow();
+      expect(Option.isNone(yield* Fiber.poll(waiting))).toBe(true);
+      yield* log.appendLogs(d1.id, [line("for d1")]);
+      yield* Fiber.join(waiting);
+      // Interrupting a waiter leaves nothing behind.
+      const abandoned = yield* Effect.fork(feed.waitForEvents(d1.id, 2n));
+      yield* Fiber.interrupt(abandoned);
     }).pipe(Effect.provide(TestLayer)),
   );
 });

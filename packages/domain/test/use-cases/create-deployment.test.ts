@@ -11,7 +11,11 @@ import {
   ProjectRepository,
   WorkflowEngine,
 } from "../../src/index.ts";
-import { uploadBuildContext, WorkflowEngineControl } from "../../src/testing/index.ts";
+import {
+  TEST_BUILD_CONTEXT_LIMITS,
+  uploadBuildContext,
+  WorkflowEngineControl,
+} from "../../src/testing/index.ts";
 import { contextKey, NOW, SEALED_TOKEN, seed, stored, TestLayer, tick } from "./fixtures.ts";
 
 const image = (tag: string) => ({ _tag: "DockerImage", image: `localhost/web:${tag}` }) as const;
@@ -197,6 +201,32 @@ describe("createDeployment", () => {
         });
         expect(deployment && "image" in deployment).toBe(false);
       }).pipe(Effect.provide(TestLayer)),
+  );
+
+  it.effect("refuses a build context larger than the maximum, and accepts one at the maximum", () =>
+    Effect.gen(function* () {
+      const { acme } = yield* seed;
+      const request = (key: string) => ({
+        projectId: acme.project.id,
+        environmentSlug: "production",
+        source: { _tag: "BuildContext", buildContextPath: key },
+      });
+      const tooLarge = contextKey(acme, "too-large.tar.gz");
+      yield* uploadBuildContext(tooLarge, TEST_BUILD_CONTEXT_LIMITS.maxSizeBytes + 1);
+      const error = yield* Effect.flip(createDeployment(acme.workspace.id, request(tooLarge)));
+      expect(error._tag === "ValidationError" && error.violations).toStrictEqual([
+        {
+          field: "source.build_context_path",
+          message: `the archive is ${TEST_BUILD_CONTEXT_LIMITS.maxSizeBytes + 1} bytes, more than the maximum build context size of ${TEST_BUILD_CONTEXT_LIMITS.maxSizeBytes} bytes`,
+        },
+      ]);
+      expect(yield* deploymentsStored).toStrictEqual([]);
+
+      const atLimit = contextKey(acme, "at-limit.tar.gz");
+      yield* uploadBuildContext(atLimit, TEST_BUILD_CONTEXT_LIMITS.maxSizeBytes);
+      yield* createDeployment(acme.workspace.id, request(atLimit));
+      expect((yield* deploymentsStored).length).toBe(1);
+    }).pipe(Effect.provide(TestLayer)),
   );
 
   it.effect(

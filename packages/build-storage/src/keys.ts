@@ -1,0 +1,36 @@
+/**
+ * Storage keys, as both adapters accept them: `/`-separated segments of letters, digits, `.`,
+ * `_` and `-`, each starting with a letter or digit (so never `.` or `..`). Keys come from
+ * CreateUploadUrl, but a key is checked again at every adapter call: on disk it becomes a path,
+ * and a key that could climb out of the storage directory must never reach the file system.
+ * Since no segment starts with `.`, the local adapter's temporary files (`.name.*.part`) can
+ * never be named by a key either.
+ */
+import { BuildStorageError } from "@ferry/domain";
+import { Effect } from "effect";
+
+export const MAX_KEY_LENGTH = 1024;
+
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Why `key` is not a storage key, or undefined when it is one. */
+export const keyProblem = (key: string): string | undefined => {
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH)
+    return `must be 1 to ${MAX_KEY_LENGTH} characters long`;
+  const bad = key.split("/").find((segment) => !SEGMENT.test(segment));
+  return bad === undefined
+    ? undefined
+    : "must be '/'-separated names of letters, digits, '.', '_' and '-', each starting with a letter or digit";
+};
+
+/** `key`, or a BuildStorageError saying why it is not a storage key. */
+export const checkKey = (key: string): Effect.Effect<string, BuildStorageError> => {
+  const problem = keyProblem(key);
+  return problem === undefined
+    ? Effect.succeed(key)
+    : Effect.fail(
+        new BuildStorageError({
+          reason: `invalid storage key ${JSON.stringify(key.slice(0, 200))}: ${problem}`,
+        }),
+      );
+};

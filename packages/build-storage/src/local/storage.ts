@@ -1,0 +1,119 @@
+/**
+ * BuildStorage in a local directory: the embedded default. Upload URLs point at ctrl's own
+ * upload endpoint (upload-handler.ts), signed with a secret only ctrl holds.
+ */
+import { open, rm, stat } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { BuildStorage, BuildStorageError } from "@ferry/domain";
+import { Clock, Effect, Layer, Option } from "effect";
+import { checkKey } from "../keys.ts";
+import { fileOf } from "./files.ts";
+import { uploadUrl } from "./upload-url.ts";
+
+export interface LocalBuildStorageOptions {
+  /** The storage directory; created on the first upload. */
+  readonly root: string;
+  /**
+   * Where clients reach ctrl, e.g. `https://ferry.example.com`: upload URLs start with it. A
+   * function when it is known only later (the listen URL of a server on port 0).
+   */
+  readonly publicBaseUrl: string | (() => string);
+  /** Signs upload URLs; the upload handler must hold the same. Never logged. */
+  readonly signingSecret: Uint8Array;
+}
+
+const failure = (what: string, error: unknown) =>
+  new BuildStorageError({
+    reason: `${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+  });
+
+const errorCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;
+
+export const makeLocalBuildStorage = (options: LocalBuildStorageOptions): BuildStorage["Type"] => {
+  const { publicBaseUrl } = options;
+  const baseUrl = typeof publicBaseUrl === "string" ? () => publicBaseUrl : publicBaseUrl;
+  const locate = (key: string) =>
+    Effect.flatMap(checkKey(key), (checked) => {
+      const file = fileOf(options.root, checked);
+      return file === undefined
+        ? Effect.fail(new BuildStorageError({ reason: `storage key "${key}" leaves the root` }))
+        : Effect.succeed(file);
+    });
+
+  return BuildStorage.of({
+    createUploadUrl: (key, { maxSizeBytes, expiresInSeconds, sizeBytes }) =>
+      Effect.gen(function* () {
+        yield* checkKey(key);
+        if (sizeBytes !== undefined && sizeBytes > maxSizeBytes)
+          return yield* Effect.fail(
+            new BuildStorageError({
+              reason: `size ${sizeBytes} is above the maximum of ${maxSizeBytes} bytes`,
+            }),
+          );
+        const now = yield* Clock.currentTimeMillis;
+        const expires = Math.floor(now / 1000) + expiresInSeconds;
+        const grant = { key, expires, max: maxSizeBytes, size: sizeBytes };
+        return {
+          url: uploadUrl(baseUrl(), options.signingSecret, grant),
+          expiresAt: expires * 1000,
+          headers: sizeBytes === undefined ? {} : { "content-length": String(sizeBytes) },
+          maxSizeBytes,
+        };
+      }),
+
+    stat: (key) =>
+      Effect.flatMap(locate(key), (file) =>
+        Effect.tryPromise({ try: () => stat(file), catch: (error) => error }).pipe(
+          Effect.map((info) =>
+            info.isFile() ? Option.some({ sizeBytes: info.size }) : Option.none(),
+          ),
+          Effect.catchAll((error) =>
+            errorCode(error) === "ENOENT"
+              ? Effect.succeedNone
+              : Effect.fail(failure(`cannot read build context "${key}"`, error)),
+          ),
+        ),
+      ),
+
+    read: (key) =>
+      Effect.flatMap(locate(key), (file) =>
+        Effect.tryPromise({
+          // Opened now, so that a missing file fails here rather than mid-stream.
+          try: async () => {
+            const handle = await open(file, "r");
+            if (!(await handle.stat()).isFile()) {
+              await handle.close();
+              return undefined;
+            }
+            // Closes the handle when the stream ends or is cancelled.
+            return Readable.toWeb(handle.createReadStream()) as ReadableStream<Uint8Array>;
+          },
+          catch: (error) => error,
+        }).pipe(
+          Effect.catchAll((error) =>
+            errorCode(error) === "ENOENT"
+              ? Effect.succeed(undefined)
+              : Effect.fail(failure(`cannot read build context "${key}"`, error)),
+          ),
+          Effect.flatMap((stream) =>
+            stream === undefined
+              ? Effect.fail(
+                  new BuildStorageError({ reason: `no build context stored at "${key}"` }),
+                )
+              : Effect.succeed(stream),
+          ),
+        ),
+      ),
+
+    remove: (key) =>
+      Effect.flatMap(locate(key), (file) =>
+        Effect.tryPromise({
+          try: () => rm(file, { force: true }),
+          catch: (error) => failure(`cannot remove build context "${key}"`, error),
+        }),
+      ),
+  });
+};
+
+export const localBuildStorage = (options: LocalBuildStorageOptions): Layer.Layer<BuildStorage> =>
+  Layer.sync(BuildStorage, () => makeLocalBuildStorage(options));
