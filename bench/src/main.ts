@@ -7,7 +7,7 @@
  *
  * Prints a table and one JSON line (for keeping results). Environment:
  *   BENCH_SWITCHES (200), BENCH_ROUNDS (3), BENCH_SECONDS (8), BENCH_CONNECTIONS (32),
- *   FERRY_FRONTLINE_WORKERS (as configured for the stack; default 1).
+ *   FERRY_FRONTLINE_WORKERS (default auto: one per core, as nginx's worker_processes auto).
  * Needs wrk and nginx (apt-get install -y wrk nginx) besides what the stack needs.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -65,7 +65,11 @@ const main = async () => {
     onLine: () => undefined,
     say: () => undefined,
     // The access log would cost frontline what nginx does not pay (its access_log is off).
-    env: { FERRY_FRONTLINE_ACCESS_LOG: "off" },
+    // Workers: one per core, like the nginx it is compared with.
+    env: {
+      FERRY_FRONTLINE_ACCESS_LOG: "off",
+      FERRY_FRONTLINE_WORKERS: process.env.FERRY_FRONTLINE_WORKERS ?? "auto",
+    },
   });
   const engine = makeDockerEngine({ url: stack.engineUrl ?? "" });
   try {
