@@ -21,8 +21,17 @@
  * | `FERRY_RESTATE_IDENTITY_KEYS`          | (none)                            | `publickeyv1_...` keys: only requests signed by that Restate cluster are accepted |
  * | `FERRY_RECONCILE_INTERVAL_SECONDS`     | 60                                | orphan container cleanup period (0: only at start)          |
  * | `FERRY_LOG_LEVEL`                      | `info`                            | `debug`, `info`, `warn`, `error`                            |
+ * | `FERRY_BUILD_STORAGE`                  | `local`                           | where uploaded build contexts are read: `local` or `s3` (as ctrl) |
+ * | `FERRY_BUILD_STORAGE_DIR`              | `$FERRY_DATA_DIR/build-contexts`  | local build storage directory (the one ctrl writes)         |
+ * | `FERRY_S3_ENDPOINT`, `FERRY_S3_REGION` (`us-east-1`), `FERRY_S3_BUCKET`, `FERRY_S3_ACCESS_KEY_ID`, `FERRY_S3_SECRET_ACCESS_KEY`, `FERRY_S3_FORCE_PATH_STYLE` | | S3 build storage (as ctrl); the secret is never logged |
+ * | `FERRY_UPLOAD_MAX_BYTES`               | 524288000 (500 MiB)               | the largest build context built (as ctrl)                   |
+ * | `FERRY_BUILD_JOBS_DIR`                 | `$FERRY_DATA_DIR/builds`          | build jobs (one directory per deployment)                   |
+ * | `FERRY_BUILD_TIMEOUT_MS`               | 1800000 (30 min)                  | a build running longer is stopped and the deployment fails  |
+ *
+ * hydra's work directory (downloaded build contexts) is `$FERRY_DATA_DIR/hydra`.
  */
 import path from "node:path";
+import type { S3BuildStorageConfig } from "@ferry/build-storage";
 import { parseEngineUrl } from "@ferry/containers";
 import { type DatabaseConfig, redactUrl } from "@ferry/db";
 import { CONTAINER_LABELS } from "@ferry/domain";
@@ -51,7 +60,26 @@ export interface HydraConfig {
   /** 0: reconcile only at start. */
   readonly reconcileIntervalSeconds: number;
   readonly logLevel: LogLevel;
+  /** Where uploaded build contexts are read from (the storage ctrl writes). */
+  readonly buildStorage: HydraBuildStorageConfig;
+  /** The largest build context built, in bytes. */
+  readonly uploadMaxBytes: number;
+  /** Build jobs live here, one directory per deployment (absolute). */
+  readonly buildJobsDir: string;
+  /** A build running longer is stopped and its deployment fails. */
+  readonly buildTimeoutMs: number;
+  /** hydra's own files: downloaded build contexts under `contexts/` (absolute). */
+  readonly workDir: string;
 }
+
+export type HydraBuildStorageConfig =
+  | { readonly kind: "local"; readonly dir: string }
+  | ({ readonly kind: "s3" } & S3BuildStorageConfig);
+
+/** Same default as ctrl's FERRY_UPLOAD_MAX_BYTES. */
+export const DEFAULT_UPLOAD_MAX_BYTES = 500 * 1024 * 1024;
+const UPLOAD_MAX_BYTES_LIMIT = 5 * 1024 * 1024 * 1024;
+export const DEFAULT_BUILD_TIMEOUT_MS = 30 * 60_000;
 
 /** Every problem found in the environment, one line each. */
 export class ConfigError extends Error {
@@ -105,6 +133,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     }
   };
 
+  const dataDirRaw = get("FERRY_DATA_DIR") ?? DEFAULT_DATA_DIR;
+  const dataDir = path.resolve(cwd, dataDirRaw);
+
   // Database: a URL (PostgreSQL, or the PGlite socket of the process that owns the data), else
   // the embedded PGlite opened here.
   let database: DatabaseConfig;
@@ -124,8 +155,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       );
     database = { kind: "postgres", url: databaseUrl };
   } else {
-    const dataDir = get("FERRY_DATA_DIR") ?? DEFAULT_DATA_DIR;
-    database = { kind: "pglite", dataDir: path.resolve(cwd, dataDir, "pglite") };
+    database = { kind: "pglite", dataDir: path.resolve(cwd, dataDirRaw, "pglite") };
   }
 
   const containerEngineUrl =
@@ -198,6 +228,45 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
         `FERRY_RESTATE_IDENTITY_KEYS: "${key}" is not a Restate public key (publickeyv1_ followed by base58)`,
       );
 
+  // Build contexts: read from the storage ctrl writes (same variables and defaults as ctrl).
+  const storageKind = (get("FERRY_BUILD_STORAGE") ?? "local").toLowerCase();
+  let buildStorage: HydraBuildStorageConfig;
+  if (storageKind === "s3") {
+    const bucket = get("FERRY_S3_BUCKET");
+    const accessKeyId = get("FERRY_S3_ACCESS_KEY_ID");
+    const secretAccessKey = get("FERRY_S3_SECRET_ACCESS_KEY");
+    for (const [name, value] of [
+      ["FERRY_S3_BUCKET", bucket],
+      ["FERRY_S3_ACCESS_KEY_ID", accessKeyId],
+      ["FERRY_S3_SECRET_ACCESS_KEY", secretAccessKey],
+    ] as const)
+      if (value === undefined) problems.push(`${name}: required with FERRY_BUILD_STORAGE=s3`);
+    const endpoint = httpUrl("FERRY_S3_ENDPOINT", undefined);
+    const forceRaw = get("FERRY_S3_FORCE_PATH_STYLE")?.toLowerCase();
+    if (forceRaw !== undefined && !["true", "false", "1", "0"].includes(forceRaw))
+      problems.push(`FERRY_S3_FORCE_PATH_STYLE: must be true or false (got "${forceRaw}")`);
+    buildStorage = {
+      kind: "s3",
+      endpoint,
+      region: get("FERRY_S3_REGION") ?? "us-east-1",
+      bucket: bucket ?? "",
+      accessKeyId: accessKeyId ?? "",
+      secretAccessKey: secretAccessKey ?? "",
+      forcePathStyle:
+        forceRaw === undefined ? endpoint !== undefined : forceRaw === "true" || forceRaw === "1",
+    };
+  } else {
+    if (storageKind !== "local")
+      problems.push(`FERRY_BUILD_STORAGE: must be "local" or "s3" (got "${storageKind}")`);
+    buildStorage = {
+      kind: "local",
+      dir: path.resolve(
+        cwd,
+        get("FERRY_BUILD_STORAGE_DIR") ?? path.join(dataDir, "build-contexts"),
+      ),
+    };
+  }
+
   const config: HydraConfig = {
     database,
     databasePoolSize: integer("FERRY_DATABASE_POOL_SIZE", 4, 1, 100),
@@ -215,6 +284,16 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     identityKeys,
     reconcileIntervalSeconds: integer("FERRY_RECONCILE_INTERVAL_SECONDS", 60, 0, 86_400),
     logLevel,
+    buildStorage,
+    uploadMaxBytes: integer(
+      "FERRY_UPLOAD_MAX_BYTES",
+      DEFAULT_UPLOAD_MAX_BYTES,
+      1,
+      UPLOAD_MAX_BYTES_LIMIT,
+    ),
+    buildJobsDir: path.resolve(cwd, get("FERRY_BUILD_JOBS_DIR") ?? path.join(dataDir, "builds")),
+    buildTimeoutMs: integer("FERRY_BUILD_TIMEOUT_MS", DEFAULT_BUILD_TIMEOUT_MS, 1_000, 86_400_000),
+    workDir: path.join(dataDir, "hydra"),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -237,5 +316,18 @@ export function describeConfig(config: HydraConfig): Record<string, unknown> {
     register: config.register,
     verifiesRequests: config.identityKeys.length > 0,
     reconcileIntervalSeconds: config.reconcileIntervalSeconds,
+    buildStorage:
+      config.buildStorage.kind === "local"
+        ? { kind: "local", dir: config.buildStorage.dir }
+        : {
+            kind: "s3",
+            endpoint: config.buildStorage.endpoint ?? "AWS",
+            region: config.buildStorage.region,
+            bucket: config.buildStorage.bucket,
+          },
+    uploadMaxBytes: config.uploadMaxBytes,
+    buildJobsDir: config.buildJobsDir,
+    buildTimeoutMs: config.buildTimeoutMs,
+    workDir: config.workDir,
   };
 }

@@ -6,6 +6,7 @@
  */
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { type Database, openDatabase } from "@ferry/db";
 import * as restate from "@restatedev/restate-sdk";
 import { ManagedRuntime } from "effect";
@@ -36,6 +37,9 @@ export interface StartOptions {
   /** How long registration keeps trying while Restate is not reachable. Default 60 s. */
   readonly registerTimeoutMs?: number;
 }
+
+/** Bound of one build's log file (the builder keeps its head and its tail). */
+const BUILD_LOG_MAX_BYTES = 4 * 1024 * 1024;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -111,6 +115,7 @@ export async function startHydra(config: HydraConfig, options: StartOptions = {}
         secretKeys: config.secretKeys,
         apexDomain: config.apexDomain,
         regions: config.regions,
+        buildStorage: config.buildStorage,
       }),
     );
     await runtime.runtime();
@@ -118,7 +123,19 @@ export async function startHydra(config: HydraConfig, options: StartOptions = {}
 
     // One InFlight for both objects: a cancelled deploy's compensation waits for a route
     // switch that `project.activate` may still be running for the same deployment.
-    const deps = { runtime: activeRuntime, logger, instanceLabels: config.instanceLabels };
+    const deps = {
+      runtime: activeRuntime,
+      logger,
+      instanceLabels: config.instanceLabels,
+      build: {
+        jobsRoot: config.buildJobsDir,
+        contextsDir: path.join(config.workDir, "contexts"),
+        maxArchiveBytes: config.uploadMaxBytes,
+        timeoutMs: config.buildTimeoutMs,
+        maxLogBytes: BUILD_LOG_MAX_BYTES,
+        engineUrl: config.containerEngineUrl,
+      },
+    };
     const inFlight = new InFlight();
     const handler = restate.createEndpointHandler({
       services: [makeProjectObject(deps, inFlight), makeDeploysObject(deps, inFlight)],

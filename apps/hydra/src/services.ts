@@ -10,6 +10,8 @@
  * `ctx.run` come from `restateIds` (objects/durable.ts), driven by the
  * Restate context.
  */
+import { randomBytes } from "node:crypto";
+import { localBuildStorage, s3BuildStorage } from "@ferry/build-storage";
 import { layer as containerRuntimeLayer } from "@ferry/containers";
 import { Db, type PrismaClient, RepositoriesLive } from "@ferry/db";
 import {
@@ -21,6 +23,7 @@ import {
 } from "@ferry/domain";
 import { layer as secretBoxLayer } from "@ferry/secret-box";
 import { Effect, Layer, type ManagedRuntime } from "effect";
+import type { HydraBuildStorageConfig } from "./config.ts";
 
 export interface ServicesOptions {
   readonly prisma: PrismaClient;
@@ -29,7 +32,22 @@ export interface ServicesOptions {
   readonly secretKeys: string | undefined;
   readonly apexDomain: string;
   readonly regions: ReadonlyArray<string>;
+  /** Where build contexts are read (hydra only reads: it never hands out upload URLs). */
+  readonly buildStorage: HydraBuildStorageConfig;
 }
+
+/**
+ * hydra reads build contexts only. The local adapter also signs upload URLs, which hydra never
+ * hands out: it gets a throwaway secret and a base URL that goes nowhere.
+ */
+const buildStorageLayer = (config: HydraBuildStorageConfig) =>
+  config.kind === "s3"
+    ? s3BuildStorage(config)
+    : localBuildStorage({
+        root: config.dir,
+        publicBaseUrl: "http://hydra.invalid",
+        signingSecret: randomBytes(32),
+      });
 
 /** Without a key ring, no secret can be opened: a deployment with secrets fails with this message. */
 const NoSecretBox = Layer.succeed(SecretBox, {
@@ -58,6 +76,7 @@ export const servicesLayer = (options: ServicesOptions) =>
       apexDomain: options.apexDomain,
       availableRegions: options.regions,
     }),
+    buildStorageLayer(options.buildStorage),
   );
 
 /** Every service the handlers' Effect programs may use. */

@@ -3,11 +3,14 @@
  * PGlite over its socket (or PostgreSQL), Podman, hydra in-process. Deployments are created
  * with the domain's CreateDeployment, which sends them through the Restate adapter like ctrl.
  */
+
+import { readBuildJob } from "@ferry/builder";
 import {
   CONTAINER_LABELS,
   cancelDeployment,
   type DeploymentId,
   DeploymentRepository,
+  EventLog,
   ProjectRepository,
   RouteRepository,
   setEnvironmentVariables,
@@ -21,6 +24,7 @@ import {
   containersOf,
   createTenant,
   deploy,
+  deployContext,
   envEchoImage,
   eventually,
   exitingImage,
@@ -32,6 +36,7 @@ import {
   slowWebImage,
   startStack,
   TEST_RUN_LABEL,
+  uploadContext,
   webServerImage,
 } from "./support/stack.ts";
 
@@ -266,6 +271,125 @@ describe("deploy", () => {
       const workspaceId = container.Labels?.[CONTAINER_LABELS.workspace] as never;
       expect((await findDeployment(stack, workspaceId, deploymentId)).status).toBe("READY");
     }
+  });
+});
+
+describe("build context", () => {
+  let unique = 0;
+  /** A RUN unique to this run: Podman's layer cache would otherwise replay it without output. */
+  const marker = () => `${stack.podman.runId}-${++unique}`;
+  const BASE = "FROM scratch\nCOPY busybox /bin/busybox\nCOPY busybox /bin/sh\n";
+  const logsOf = (id: DeploymentId) =>
+    stack
+      .run(
+        Effect.flatMap(EventLog, (log) =>
+          log.list(id, { afterSeq: 0n, limit: 1000, kinds: ["Log"] }),
+        ),
+      )
+      .then((events) => events.flatMap((e) => (e.body._tag === "Log" ? [e.body.line] : [])));
+
+  it("builds the context, runs the image: READY, steps BUILDING to READY, build log stored", async () => {
+    const tenant = await createTenant(stack);
+    await stack.run(
+      setEnvironmentVariables(tenant.workspace.id, {
+        projectId: tenant.projectId,
+        environmentSlug: "production",
+        variables: [
+          { key: "GREETING", value: "built-hello" },
+          { key: "TOKEN", value: "build-secret-value-9931", secret: true },
+        ],
+      }),
+    );
+    const tag = marker();
+    const key = await uploadContext(stack, tenant, {
+      Dockerfile: `${BASE}ARG GREETING\nARG TOKEN\nCOPY www /www\nRUN echo "marker ${tag} greeting=$GREETING token=$TOKEN" && echo "$GREETING" > /www/greeting.txt\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+      "www/index.html": "hello from a build",
+    });
+    const id = await deployContext(stack, tenant, key, { regions: ["local-1"] });
+    const deployment = await settled(stack, tenant, id, 240_000);
+    expect(deployment.errorMessage).toBeUndefined();
+    expect(deployment.status).toBe("READY");
+    expect(deployment.image).toBe(`localhost/ferry/${tenant.projectId}:${id}`.toLowerCase());
+
+    const steps = await stepsOf(id);
+    expect(steps.map((s) => [s.name, s.status])).toStrictEqual([
+      ["BUILDING", "SUCCEEDED"],
+      ["DEPLOYING", "SUCCEEDED"],
+      ["NETWORK", "SUCCEEDED"],
+      ["READY", "SUCCEEDED"],
+    ]);
+
+    const [instance] = await instancesOf(stack, id);
+    expect(await httpGet(instance?.port ?? 0)).toStrictEqual({
+      status: 200,
+      body: "hello from a build",
+    });
+    // The plain variable was a build argument; the secret was not passed.
+    expect((await httpGet(instance?.port ?? 0, "/greeting.txt")).body.trim()).toBe("built-hello");
+
+    const lines = await logsOf(id);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.step === "BUILDING" && l.stream === "STDOUT")).toBe(true);
+    const text = lines.map((l) => l.text).join("\n");
+    expect(text).toContain(`marker ${tag} greeting=built-hello token=`);
+    expect(text).not.toContain("build-secret-value-9931");
+  });
+
+  it("a failing RUN: FAILED with the output tail, no container left", async () => {
+    const tenant = await createTenant(stack);
+    const tag = marker();
+    const key = await uploadContext(stack, tenant, {
+      Dockerfile: `${BASE}RUN echo "about to fail ${tag}" && exit 7\nCMD ["/bin/busybox", "true"]\n`,
+    });
+    const id = await deployContext(stack, tenant, key);
+    const deployment = await settled(stack, tenant, id, 240_000);
+    expect(deployment.status).toBe("FAILED");
+    expect(deployment.errorMessage).toContain("failed with exit code 7");
+    expect(deployment.errorMessage).toContain(`about to fail ${tag}`);
+    expect(await containersOf(stack, id)).toStrictEqual([]);
+    expect(await instancesOf(stack, id)).toStrictEqual([]);
+    expect((await stepsOf(id)).map((s) => [s.name, s.status])).toStrictEqual([
+      ["BUILDING", "FAILED"],
+    ]);
+    expect((await logsOf(id)).some((l) => l.text.includes(`about to fail ${tag}`))).toBe(true);
+  });
+
+  it("an archive without its Dockerfile: FAILED with the builder's message", async () => {
+    const tenant = await createTenant(stack);
+    const key = await uploadContext(stack, tenant, { "app/Dockerfile": `${BASE}` });
+    const id = await deployContext(stack, tenant, key);
+    const deployment = await settled(stack, tenant, id);
+    expect(deployment.status).toBe("FAILED");
+    expect(deployment.errorMessage).toMatch(/Dockerfile/);
+    expect((await stepsOf(id)).map((s) => [s.name, s.status])).toStrictEqual([
+      ["BUILDING", "FAILED"],
+    ]);
+  });
+
+  it("cancel during BUILDING: CANCELLED and the build job stopped", async () => {
+    const tenant = await createTenant(stack);
+    const tag = marker();
+    const key = await uploadContext(stack, tenant, {
+      Dockerfile: `${BASE}RUN echo "slow ${tag}" && /bin/busybox sleep 20\nCMD ["/bin/busybox", "true"]\n`,
+    });
+    const id = await deployContext(stack, tenant, key);
+    await eventually("the build to log its RUN", async () =>
+      (await logsOf(id)).some((l) => l.text.includes(`slow ${tag}`)) ? true : undefined,
+    );
+    const cancelled = await stack.run(cancelDeployment(tenant.workspace.id, { deploymentId: id }));
+    expect(cancelled.status).toBe("CANCELLED");
+    const deployment = await settled(stack, tenant, id);
+    expect(deployment.status).toBe("CANCELLED");
+    expect((await stepsOf(id)).map((s) => [s.name, s.status])).toStrictEqual([
+      ["BUILDING", "CANCELLED"],
+    ]);
+    const jobsRoot = stack.hydraConfig().buildJobsDir;
+    const job = await eventually("the build job to end", async () => {
+      const state = await Effect.runPromise(readBuildJob(jobsRoot, id));
+      return state.status === "failed" || state.status === "succeeded" ? state : undefined;
+    });
+    expect(job.status).toBe("failed");
+    expect(await containersOf(stack, id)).toStrictEqual([]);
   });
 });
 

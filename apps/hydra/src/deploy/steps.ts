@@ -47,6 +47,8 @@ export interface DeployPlan {
   readonly status: DeploymentStatus;
   /** The image to run; null for a build context that was not built. */
   readonly image: string | null;
+  /** The build context to build when there is no image yet (storage key, Dockerfile path). */
+  readonly buildContext: { readonly key: string; readonly dockerfilePath: string } | null;
   readonly regions: ReadonlyArray<string>;
   readonly settings: ProjectSettings;
 }
@@ -62,7 +64,7 @@ const NOT_TERMINAL: ReadonlyArray<DeploymentStatus> = [
   "NETWORK",
 ];
 
-const currentStatus = (workspaceId: WorkspaceId, id: DeploymentId) =>
+export const currentStatus = (workspaceId: WorkspaceId, id: DeploymentId) =>
   Effect.flatMap(DeploymentRepository, (deployments) => deployments.findById(workspaceId, id)).pipe(
     Effect.map(
       Option.match({
@@ -95,6 +97,13 @@ export const loadDeployment = (workspaceId: WorkspaceId, deploymentId: Deploymen
       image:
         deployment.image ??
         (deployment.source._tag === "DockerImage" ? deployment.source.image : null),
+      buildContext:
+        deployment.source._tag === "BuildContext"
+          ? {
+              key: deployment.source.buildContextPath,
+              dockerfilePath: deployment.source.dockerfilePath,
+            }
+          : null,
       regions: deployment.regions,
       settings: project.value.settings,
     };

@@ -4,8 +4,10 @@
  *
  * deploy is a saga:
  *
- *   load ─ supersede older PENDING ─ DEPLOYING: start instances ─ health ─ NETWORK: project.activate ─ READY
- *                                              (undo: remove)                       (the pivot)
+ *   load ─ supersede older PENDING ─ (BUILDING: fetch context, build job, poll) ─ DEPLOYING: start instances ─ health ─ NETWORK: project.activate ─ READY
+ *                                      (undo: stop the build job)                   (undo: remove)                       (the pivot)
+ *
+ * BUILDING runs only for a build context that has no image yet (deploy/build.ts).
  *
  * The route switch is not done here: it is a call to the `project` object's
  * exclusive `activate`, which re-reads the project's pin inside the queue that
@@ -25,6 +27,14 @@ import type { DeployOutcome, DeployRequest } from "@ferry/restate/contract";
 import { DEPLOYS_OBJECT, PROJECT_OBJECT } from "@ferry/restate/contract";
 import * as restate from "@restatedev/restate-sdk";
 import { Effect } from "effect";
+import {
+  fetchContext,
+  pollBuild,
+  recordBuilt,
+  removeContext,
+  startBuild,
+  stopBuild,
+} from "../deploy/build.ts";
 import {
   beginStep,
   containerName,
@@ -55,6 +65,8 @@ import {
 const SETTLE_TIMEOUT_MS = 30_000;
 /** Backoff between health-check rounds. */
 const HEALTH_BACKOFF = { initialMs: 250, maxMs: 5_000 } as const;
+/** Backoff between build polls. */
+const BUILD_BACKOFF = { initialMs: 500, maxMs: 5_000 } as const;
 
 // ---------------------------------------------------------------------------
 // deploy
@@ -66,6 +78,8 @@ interface Saga {
   readonly started: StartedInstance[];
   /** The route switch has been asked for (it may have committed). */
   switching: boolean;
+  /** A build job may have been started (compensation stops it). */
+  building: boolean;
 }
 
 const failureMessage = (error: unknown): string => {
@@ -130,6 +144,80 @@ async function waitUntilHealthy(
   }
 }
 
+/**
+ * BUILDING: download and check the build context, start the build job (idempotent by
+ * deployment id), then poll it with durable sleeps between polls, moving its log into the
+ * deployment's log, until it ends or the build timeout (measured with ctx.date) passes.
+ * Returns the built image's tag, recorded on the deployment; throws a TerminalError with the
+ * message a user acts on.
+ */
+async function build(
+  ctx: restate.ObjectContext,
+  durable: Durable,
+  deps: ObjectDeps,
+  plan: DeployPlan,
+  saga: Saga,
+): Promise<string> {
+  const settings = deps.build;
+  const context = await durable.run(
+    "fetch build context",
+    fetchContext(plan, settings),
+    POLICIES.buildContext,
+  );
+  // Set before the run: a cancellation may leave the closure starting the job.
+  saga.building = true;
+  const started = await durable.run(
+    "start build",
+    startBuild(plan, settings, context),
+    POLICIES.db,
+  );
+  if (started.secretArgs.length > 0)
+    ctx.console.info(
+      `build arguments named like secret variables are not passed: ${started.secretArgs.join(", ")}`,
+    );
+  const startedAt = await ctx.date.now();
+  let offset = 0;
+  let delay: number = BUILD_BACKOFF.initialMs;
+  for (let poll = 1; ; poll++) {
+    const elapsed = (await ctx.date.now()) - startedAt;
+    if (elapsed >= settings.timeoutMs) {
+      const message = `build timed out after ${Math.round(settings.timeoutMs / 60_000)} min`;
+      await durable.run(
+        "stop build (timeout)",
+        stopBuild(settings, plan.deploymentId, message),
+        POLICIES.compensation,
+      );
+      throw new restate.TerminalError(message);
+    }
+    await ctx.sleep(Math.max(1, Math.min(delay, settings.timeoutMs - elapsed)), "build backoff");
+    delay = Math.min(delay * 2, BUILD_BACKOFF.maxMs);
+    const polled = await durable.run(
+      `poll build ${poll}`,
+      pollBuild(plan, settings, offset),
+      POLICIES.db,
+    );
+    offset = polled.nextOffset;
+    if (polled.lines > 0) delay = BUILD_BACKOFF.initialMs;
+    if (polled.state === "failed") throw new restate.TerminalError(polled.message);
+    if (polled.state === "unknown")
+      throw new restate.TerminalError("the build job disappeared before it ended");
+    if (polled.state === "succeeded") {
+      const recorded = await durable.run(
+        "record built image",
+        recordBuilt(
+          plan,
+          started.tag,
+          `built ${started.tag}${polled.imageId === null ? "" : ` (${polled.imageId.slice(0, 19)})`}`,
+        ).pipe(Effect.tap(() => removeContext(settings, plan.deploymentId))),
+        POLICIES.db,
+      );
+      if (!recorded.ok)
+        throw new restate.TerminalError(`deployment became ${recorded.status} while building`);
+      return started.tag;
+    }
+  }
+}
+
 async function deploy(
   ctx: restate.ObjectContext,
   deps: ObjectDeps,
@@ -186,25 +274,43 @@ async function deploy(
   const ids = restateIds(ctx, await ctx.date.now());
   const newId = <K extends "step" | "instance">(kind: K) => Effect.runSync(ids.next(kind));
 
-  const saga: Saga = { step: null, started: [], switching: false };
+  const saga: Saga = { step: null, started: [], switching: false, building: false };
   let switched: { readonly hostnames: ReadonlyArray<{ readonly hostname: string }> } | undefined;
   try {
-    // Set before the run: a cancel rejects the await while the closure may still commit the
-    // step, and compensation must then end it (ending a step never started changes nothing).
+    let image = plan.image;
+    if (image === null) {
+      if (plan.buildContext === null)
+        throw new restate.TerminalError("this deployment has neither an image nor a build context");
+      // Set before the run: a cancel rejects the await while the closure may still commit the
+      // step, and compensation must then end it (ending a step never started changes nothing).
+      saga.step = "BUILDING";
+      const building = await durable.run(
+        "start step BUILDING",
+        beginStep(plan, { id: newId("step"), name: "BUILDING" }, ["PENDING"], "BUILDING"),
+        POLICIES.db,
+      );
+      if (!building.ok) {
+        ctx.console.info(`deployment became ${building.status} before it started; nothing to do`);
+        return { deploymentId, status: building.status, errorMessage: null };
+      }
+      image = await build(ctx, durable, deps, plan, saga);
+    }
+
     saga.step = "DEPLOYING";
     const began = await durable.run(
       "start step DEPLOYING",
-      beginStep(plan, { id: newId("step"), name: "DEPLOYING" }, ["PENDING"], "DEPLOYING"),
+      beginStep(
+        plan,
+        { id: newId("step"), name: "DEPLOYING" },
+        ["PENDING", "BUILDING"],
+        "DEPLOYING",
+      ),
       POLICIES.db,
     );
     if (!began.ok) {
       ctx.console.info(`deployment became ${began.status} before it started; nothing to do`);
       return { deploymentId, status: began.status, errorMessage: null };
     }
-    if (plan.image === null)
-      throw new restate.TerminalError(
-        "this deployment has no image: building from a build context is not supported by this hydra",
-      );
 
     for (const region of plan.regions) {
       for (let replica = 0; replica < plan.settings.replicasPerRegion; replica++) {
@@ -212,7 +318,7 @@ async function deploy(
         const slot = { region, replica, instanceId: newId("instance"), name };
         const instance = await durable.run(
           `start instance ${name}`,
-          startInstance(plan, plan.image, slot, deps.instanceLabels),
+          startInstance(plan, image, slot, deps.instanceLabels),
           POLICIES.engine,
         );
         saga.started.push(instance);
@@ -318,6 +424,22 @@ async function compensate(
     ),
     POLICIES.compensation,
   );
+  if (saga.building) {
+    await undo.run(
+      "stop build",
+      stopBuild(
+        deps.build,
+        plan.deploymentId,
+        end.status === "CANCELLED" ? "the deployment was cancelled" : end.message,
+      ),
+      POLICIES.compensation,
+    );
+    await undo.run(
+      "remove build context",
+      removeContext(deps.build, plan.deploymentId),
+      POLICIES.compensation,
+    );
+  }
   const toRemove: Array<{ readonly containerId: string; readonly name: string }> = [
     ...saga.started.map((i) => ({ containerId: i.containerId, name: i.name })),
   ];

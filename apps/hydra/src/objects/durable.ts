@@ -49,6 +49,13 @@ export const POLICIES = {
     maxRetryIntervalMs: 5_000,
     attemptTimeoutMs: 20_000,
   },
+  /** Downloading and checking a build context (up to FERRY_UPLOAD_MAX_BYTES). */
+  buildContext: {
+    maxRetryAttempts: 5,
+    initialRetryIntervalMs: 1_000,
+    maxRetryIntervalMs: 10_000,
+    attemptTimeoutMs: 50_000,
+  },
   /** Creating and starting a container (an image check, create, start, inspect). */
   engine: {
     maxRetryAttempts: 5,

@@ -11,6 +11,23 @@ export interface ObjectDeps {
   readonly logger: Logger;
   /** Labels added to every container (and used to find them again). */
   readonly instanceLabels: Readonly<Record<string, string>>;
+  /** How build contexts are built. */
+  readonly build: BuildSettings;
+}
+
+export interface BuildSettings {
+  /** Build jobs, one directory per deployment. */
+  readonly jobsRoot: string;
+  /** Downloaded build contexts, `<deploymentId>.tar.gz`. */
+  readonly contextsDir: string;
+  /** The largest archive built. */
+  readonly maxArchiveBytes: number;
+  /** A build running longer is stopped and fails the deployment. */
+  readonly timeoutMs: number;
+  /** Bound of each build's log file. */
+  readonly maxLogBytes: number;
+  /** The Docker Engine API the builds run on. */
+  readonly engineUrl: string;
 }
 
 const decode =

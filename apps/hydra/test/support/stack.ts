@@ -8,12 +8,16 @@
  * - the domain's use cases on the same database, with the Restate WorkflowEngine adapter, to
  *   seed projects and create deployments the way ctrl does.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { localBuildStorage } from "@ferry/build-storage";
 import type { DockerEngine } from "@ferry/containers";
 import {
   busyboxImage,
+  DEFAULT_BUSYBOX,
   exitingImage,
   removeContainersByLabels,
   startTestPodman,
@@ -25,7 +29,6 @@ import { Db, RepositoriesLive } from "@ferry/db";
 import { createTestDatabase, type TestDatabase } from "@ferry/db/testing";
 import {
   BuildContextLimits,
-  BuildStorage,
   CONTAINER_LABELS,
   createDeployment,
   createProject,
@@ -49,17 +52,25 @@ import type { HydraConfig } from "../../src/config.ts";
 import { type Logger, makeLogger } from "../../src/log.ts";
 import { type Hydra, startHydra } from "../../src/server.ts";
 
+const execFileAsync = promisify(execFile);
+
 export const REGIONS = ["local-1", "local-2"] as const;
 export const APEX = "ferry.test";
 
-const StubBuildStorage = Layer.succeed(BuildStorage, {
-  createUploadUrl: () => Effect.die(new Error("not used by hydra's tests")),
-  stat: () => Effect.succeed(Option.none()),
-  remove: () => Effect.void,
-  read: () => Effect.die(new Error("not used by hydra's tests")),
-});
+/** The seeding side's view of the build storage directory (hydra reads the same directory). */
+const seedBuildStorage = (dir: string) =>
+  localBuildStorage({
+    root: dir,
+    publicBaseUrl: "http://ctrl.invalid",
+    signingSecret: new Uint8Array(32),
+  });
 
-const seedLayer = (db: TestDatabase, keys: string, restate: RestateServer) =>
+const seedLayer = (
+  db: TestDatabase,
+  keys: string,
+  restate: RestateServer,
+  buildStorageDir: string,
+) =>
   Layer.mergeAll(
     RepositoriesLive.pipe(Layer.provide(Layer.succeed(Db, db.prisma)), Layer.provide(Ids.layer)),
     Ids.layer,
@@ -70,7 +81,7 @@ const seedLayer = (db: TestDatabase, keys: string, restate: RestateServer) =>
       adminUrl: restate.adminUrl,
       requestTimeoutMs: 120_000,
     }),
-    StubBuildStorage,
+    seedBuildStorage(buildStorageDir),
     Layer.succeed(BuildContextLimits, {
       maxSizeBytes: 500 * 1024 * 1024,
       uploadUrlTtlSeconds: 900,
@@ -94,6 +105,8 @@ export interface Stack {
   /** Undefined when started with `startHydra: false`. */
   readonly hydra: Hydra | undefined;
   readonly secretKeys: string;
+  /** The local build storage directory hydra reads build contexts from. */
+  readonly buildStorageDir: string;
   /** Every log line hydra wrote (JSON text). */
   readonly logs: string[];
   /** Runs a seeding Effect (use cases, repositories, the Restate engine); failures reject. */
@@ -126,6 +139,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     cleanups.push(() => restate.stop());
     const secretKeys = generateKey("test-1");
+    const dataDir = await mkdtemp(join(tmpdir(), "ferry-hydra-data-"));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const buildStorageDir = join(dataDir, "build-contexts");
 
     const logs: string[] = [];
     const logger: Logger = makeLogger({
@@ -152,6 +168,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       identityKeys: [],
       reconcileIntervalSeconds: 0,
       logLevel: "debug",
+      buildStorage: { kind: "local", dir: buildStorageDir },
+      uploadMaxBytes: 500 * 1024 * 1024,
+      buildJobsDir: join(dataDir, "builds"),
+      buildTimeoutMs: 120_000,
+      workDir: join(dataDir, "hydra"),
       ...overrides,
     });
     let hydra: Hydra | undefined;
@@ -161,7 +182,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       cleanups.push(() => started.close());
     }
 
-    const runtime = ManagedRuntime.make(seedLayer(db, secretKeys, restate));
+    const runtime = ManagedRuntime.make(seedLayer(db, secretKeys, restate, buildStorageDir));
     cleanups.push(() => runtime.dispose());
     const run = async <A, E>(effect: Effect.Effect<A, E, SeedServices>): Promise<A> => {
       const exit = await runtime.runPromiseExit(effect);
@@ -175,6 +196,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       restate,
       hydra,
       secretKeys,
+      buildStorageDir,
       logs,
       run,
       hydraConfig,
@@ -272,6 +294,56 @@ export const deploy = (
         environmentSlug: options.environment ?? "production",
         source: { _tag: "DockerImage", image },
         ...(options.branch === undefined ? {} : { gitCommit: { branch: options.branch } }),
+        ...(options.regions === undefined ? {} : { regions: options.regions }),
+      }),
+      (result) => result.deploymentId,
+    ),
+  );
+
+/**
+ * Stores a tar.gz of `files` (plus a static busybox as `busybox`) in the build storage
+ * directory under a fresh project key, as an upload would, and returns the key.
+ */
+export const uploadContext = async (
+  stack: Stack,
+  tenant: Tenant,
+  files: Readonly<Record<string, string>>,
+): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), "ferry-hydra-context-"));
+  try {
+    for (const [name, content] of Object.entries(files)) {
+      await mkdir(dirname(join(dir, name)), { recursive: true });
+      await writeFile(join(dir, name), content);
+    }
+    await copyFile(DEFAULT_BUSYBOX, join(dir, "busybox"));
+    await chmod(join(dir, "busybox"), 0o755);
+    const key = `projects/${tenant.projectId}/contexts/ctx${++counter}-${process.pid}.tar.gz`;
+    const target = join(stack.buildStorageDir, key);
+    await mkdir(dirname(target), { recursive: true });
+    await execFileAsync("tar", ["-czf", target, "-C", dir, ...Object.keys(files), "busybox"]);
+    return key;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+};
+
+/** CreateDeployment with a build context source. */
+export const deployContext = (
+  stack: Stack,
+  tenant: Tenant,
+  key: string,
+  options: { readonly dockerfilePath?: string; readonly regions?: string[] } = {},
+) =>
+  stack.run(
+    Effect.map(
+      createDeployment(tenant.workspace.id, {
+        projectId: tenant.projectId,
+        environmentSlug: "production",
+        source: {
+          _tag: "BuildContext",
+          buildContextPath: key,
+          dockerfilePath: options.dockerfilePath ?? "Dockerfile",
+        },
         ...(options.regions === undefined ? {} : { regions: options.regions }),
       }),
       (result) => result.deploymentId,

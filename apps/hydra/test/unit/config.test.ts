@@ -25,7 +25,50 @@ describe("loadConfig", () => {
       identityKeys: [],
       reconcileIntervalSeconds: 60,
       logLevel: "info",
+      buildStorage: { kind: "local", dir: path.resolve("/srv/ferry/.ferry/data/build-contexts") },
+      uploadMaxBytes: 500 * 1024 * 1024,
+      buildJobsDir: path.resolve("/srv/ferry/.ferry/data/builds"),
+      buildTimeoutMs: 30 * 60_000,
+      workDir: path.resolve("/srv/ferry/.ferry/data/hydra"),
     });
+  });
+
+  it("build settings: storage, jobs directory, timeout, archive limit; S3 as ctrl reads it", () => {
+    const local = loadConfig(
+      {
+        FERRY_DATA_DIR: "/data",
+        FERRY_BUILD_JOBS_DIR: "jobs",
+        FERRY_BUILD_TIMEOUT_MS: "60000",
+        FERRY_UPLOAD_MAX_BYTES: "1048576",
+      },
+      "/srv",
+    );
+    expect(local.buildStorage).toStrictEqual({ kind: "local", dir: "/data/build-contexts" });
+    expect(local.buildJobsDir).toBe("/srv/jobs");
+    expect(local.buildTimeoutMs).toBe(60_000);
+    expect(local.uploadMaxBytes).toBe(1_048_576);
+    expect(local.workDir).toBe("/data/hydra");
+    const s3 = loadConfig({
+      FERRY_BUILD_STORAGE: "s3",
+      FERRY_S3_ENDPOINT: "http://minio:9000",
+      FERRY_S3_BUCKET: "contexts",
+      FERRY_S3_ACCESS_KEY_ID: "id",
+      FERRY_S3_SECRET_ACCESS_KEY: "very-secret",
+    });
+    expect(s3.buildStorage).toStrictEqual({
+      kind: "s3",
+      endpoint: "http://minio:9000",
+      region: "us-east-1",
+      bucket: "contexts",
+      accessKeyId: "id",
+      secretAccessKey: "very-secret",
+      forcePathStyle: true,
+    });
+    expect(JSON.stringify(describeConfig(s3))).not.toContain("very-secret");
+    expect(() => loadConfig({ FERRY_BUILD_STORAGE: "s3" })).toThrow(
+      /FERRY_S3_BUCKET: required with FERRY_BUILD_STORAGE=s3/,
+    );
+    expect(() => loadConfig({ FERRY_BUILD_TIMEOUT_MS: "soon" })).toThrow(/FERRY_BUILD_TIMEOUT_MS/);
   });
 
   it("reads every variable; FERRY_DATABASE_URL wins over DATABASE_URL", () => {
