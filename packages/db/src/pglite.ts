@@ -37,8 +37,12 @@ import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { installNotificationHub, type NotificationHub } from "./notifications/embedded-hub.ts";
 
-/** Connections the socket server accepts (the pool uses 1; migrations, tools and reconnects use the rest). */
-export const PGLITE_SOCKET_MAX_CONNECTIONS = 4;
+/**
+ * Connections the socket server accepts. Each process's pool uses 1, and so does each LISTEN
+ * connection (ctrl's route feed and event feed); hydra's pool, migrations, the admin command and
+ * reconnects need the rest. Connections share one session, so more cost nothing but a socket.
+ */
+export const PGLITE_SOCKET_MAX_CONNECTIONS = 16;
 
 export interface EmbeddedPostgres {
   readonly pglite: PGlite;
