@@ -18,22 +18,40 @@ import { generateKey } from "@ferry/secret-box";
 export const SECRET_KEYS_FILE = "secret-keys";
 export const DATABASE_URL_FILE = "pglite.url";
 
+/**
+ * A secret kept in a file of the data directory: read, or generated once (mode 0600). "wx" never
+ * overwrites a file another process wrote meanwhile: theirs is read instead.
+ */
+function secretFile(
+  dataDir: string,
+  name: string,
+  generate: () => string,
+): { readonly value: string; readonly created: boolean } {
+  const file = path.join(dataDir, name);
+  try {
+    return { value: readFileSync(file, "utf8").trim(), created: false };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const value = generate();
+  try {
+    writeFileSync(file, `${value}\n`, { mode: 0o600, flag: "wx" });
+    return { value, created: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST")
+      return { value: readFileSync(file, "utf8").trim(), created: false };
+    throw error;
+  }
+}
+
 /** The key ring of the embedded stack: read from the data directory, created on first use. */
 export function embeddedSecretKeys(dataDir: string): {
   readonly keys: string;
   readonly created: boolean;
 } {
-  const file = path.join(dataDir, SECRET_KEYS_FILE);
-  try {
-    return { keys: readFileSync(file, "utf8").trim(), created: false };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-  mkdirSync(dataDir, { recursive: true });
-  const keys = generateKey("k1");
-  // "wx": never overwrite a key ring another process wrote meanwhile.
-  writeFileSync(file, `${keys}\n`, { mode: 0o600, flag: "wx" });
-  return { keys, created: true };
+  const { value, created } = secretFile(dataDir, SECRET_KEYS_FILE, () => generateKey("k1"));
+  return { keys: value, created };
 }
 
 export function writeDatabaseUrl(dataDir: string, url: string): string {
@@ -63,21 +81,9 @@ export const INTERNAL_TOKEN_FILE = "internal-token";
  * it to the frontline it starts.
  */
 export function generatedInternalToken(dataDir: string): string {
-  const file = path.join(dataDir, INTERNAL_TOKEN_FILE);
-  try {
-    return readFileSync(file, "utf8").trim();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-  mkdirSync(dataDir, { recursive: true });
-  const token = `ferry_internal_${randomBytes(32).toString("base64url")}`;
-  try {
-    writeFileSync(file, `${token}\n`, { mode: 0o600, flag: "wx" });
-    return token;
-  } catch (error) {
-    // Another process wrote it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === "EEXIST")
-      return readFileSync(file, "utf8").trim();
-    throw error;
-  }
+  return secretFile(
+    dataDir,
+    INTERNAL_TOKEN_FILE,
+    () => `ferry_internal_${randomBytes(32).toString("base64url")}`,
+  ).value;
 }

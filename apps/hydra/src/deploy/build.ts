@@ -30,10 +30,10 @@ import {
   stopBuildJob,
 } from "@ferry/builder";
 import { BuildStorage, DeploymentRepository, EventLog, SecretBox } from "@ferry/domain";
-import { Clock, Effect, Option } from "effect";
+import { Clock, Effect } from "effect";
 import { Permanent } from "../objects/durable.ts";
 import type { BuildSettings } from "../objects/requests.ts";
-import { type Began, currentStatus, type DeployPlan } from "./steps.ts";
+import { type Began, type DeployPlan, moveStatus } from "./steps.ts";
 
 /** Where the deployment's context is downloaded. */
 export const contextPath = (settings: BuildSettings, deploymentId: string) =>
@@ -233,17 +233,8 @@ export const recordBuilt = (plan: DeployPlan, image: string, message: string) =>
   Effect.gen(function* () {
     const deployments = yield* DeploymentRepository;
     const at = yield* Clock.currentTimeMillis;
-    const updated = yield* deployments.updateStatus(plan.deploymentId, {
-      from: ["BUILDING"],
-      to: "BUILDING",
-      at,
-      image,
-    });
-    if (Option.isNone(updated))
-      return {
-        ok: false,
-        status: yield* currentStatus(plan.workspaceId, plan.deploymentId),
-      } as Began;
+    const moved = yield* moveStatus(plan, { from: ["BUILDING"], to: "BUILDING", at, image });
+    if (!moved.ok) return moved;
     yield* deployments.finishStep({
       deploymentId: plan.deploymentId,
       name: "BUILDING",

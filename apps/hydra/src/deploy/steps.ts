@@ -153,6 +153,28 @@ export const supersedeOlder = (plan: DeployPlan) =>
 export type Began = { readonly ok: true } | { readonly ok: false; readonly status: string };
 
 /**
+ * Compare-and-set of the deployment's status (`from` → `to`, optionally recording the image);
+ * when the deployment moved elsewhere meanwhile (cancelled by the API), the status it has now.
+ */
+export const moveStatus = (
+  plan: DeployPlan,
+  change: {
+    readonly from: ReadonlyArray<DeploymentStatus>;
+    readonly to: DeploymentStatus;
+    readonly at: number;
+    readonly image?: string;
+  },
+) =>
+  Effect.gen(function* () {
+    const updated = yield* (yield* DeploymentRepository).updateStatus(plan.deploymentId, change);
+    if (Option.isSome(updated)) return { ok: true } as Began;
+    return {
+      ok: false,
+      status: yield* currentStatus(plan.workspaceId, plan.deploymentId),
+    } as Began;
+  });
+
+/**
  * Moves the deployment to `to` (compare-and-set from `from`, or already `to`
  * on a repeat) and records `step` as started. When the deployment moved
  * elsewhere meanwhile (cancelled by the API), nothing is written.
@@ -166,16 +188,8 @@ export const beginStep = (
   Effect.gen(function* () {
     const deployments = yield* DeploymentRepository;
     const at = yield* Clock.currentTimeMillis;
-    const updated = yield* deployments.updateStatus(plan.deploymentId, {
-      from: [...from, to],
-      to,
-      at,
-    });
-    if (Option.isNone(updated))
-      return {
-        ok: false,
-        status: yield* currentStatus(plan.workspaceId, plan.deploymentId),
-      } as Began;
+    const moved = yield* moveStatus(plan, { from: [...from, to], to, at });
+    if (!moved.ok) return moved;
     yield* deployments.startStep({
       id: step.id,
       deploymentId: plan.deploymentId,
@@ -327,16 +341,8 @@ export const enterNetwork = (plan: DeployPlan, stepId: StepId, summary: string) 
   Effect.gen(function* () {
     const deployments = yield* DeploymentRepository;
     const at = yield* Clock.currentTimeMillis;
-    const updated = yield* deployments.updateStatus(plan.deploymentId, {
-      from: ["DEPLOYING", "NETWORK"],
-      to: "NETWORK",
-      at,
-    });
-    if (Option.isNone(updated))
-      return {
-        ok: false,
-        status: yield* currentStatus(plan.workspaceId, plan.deploymentId),
-      } as Began;
+    const moved = yield* moveStatus(plan, { from: ["DEPLOYING", "NETWORK"], to: "NETWORK", at });
+    if (!moved.ok) return moved;
     yield* deployments.finishStep({
       deploymentId: plan.deploymentId,
       name: "DEPLOYING",
