@@ -37,6 +37,10 @@ export interface Stack {
   /** The label every container of this installation carries (`ferry.installation`). */
   readonly installation: string;
   readonly dataDir: string;
+  /** The embedded database as ctrl serves it (PGlite over the PostgreSQL protocol). */
+  readonly databaseUrl: string;
+  /** The SecretBox key ring ctrl and hydra use (configured, or generated into the data directory). */
+  readonly secretKeys: string | undefined;
   readonly stop: () => Promise<void>;
 }
 
@@ -229,6 +233,8 @@ export const startStack = async (
       engineProblem,
       installation,
       dataDir: config.dataDir,
+      databaseUrl,
+      secretKeys,
       stop,
     };
   } catch (error) {
