@@ -17,6 +17,13 @@
 //   connection does not block another. Anything that needs mutual exclusion
 //   across connections must therefore be done in this process (see
 //   `pgliteMutex`).
+// - The queue takes one protocol MESSAGE at a time, as each is read from its
+//   socket. An extended-protocol batch (Parse, Bind, Describe, Execute … Sync)
+//   whose bytes arrive in several reads could interleave with another
+//   connection's batch on the one session (a Bind meeting someone else's
+//   unnamed statement: 08P01, or a wrong row). `batchExclusive` closes that:
+//   the server sees a connection as "in a transaction" from its first
+//   extended-protocol message until its Sync, so the queue serves only it.
 // So a pg pool of 1 connection is the right client configuration: more
 // connections add no parallelism and only interleave on one session.
 import { randomBytes } from "node:crypto";
@@ -87,7 +94,7 @@ export async function startEmbeddedPostgres(
     });
     notifications = installNotificationHub(pglite);
     server = new PGLiteSocketServer({
-      db: pglite,
+      db: batchExclusive(pglite),
       host: "127.0.0.1",
       port: 0,
       maxConnections: PGLITE_SOCKET_MAX_CONNECTIONS,
@@ -126,6 +133,41 @@ export async function startEmbeddedPostgres(
     },
   };
 }
+
+/** Frontend messages that open (or continue) an extended-protocol batch, ended by Sync ('S'). */
+const EXTENDED_PROTOCOL = new Set(["P", "B", "D", "E", "C", "H"].map((c) => c.charCodeAt(0)));
+const SYNC = "S".charCodeAt(0);
+const SIMPLE_QUERY = "Q".charCodeAt(0);
+
+/**
+ * The PGlite the socket server drives, with one change: `isInTransaction()` is also true while
+ * the last connection served is inside an extended-protocol batch. The server's queue then
+ * serves only that connection (as it does inside BEGIN … COMMIT) until its Sync, so batches
+ * never interleave. A connection that dies mid-batch is handled like one dying mid-transaction:
+ * the server runs ROLLBACK through `exec` and forgets it, and so does this.
+ */
+const batchExclusive = (pglite: PGlite): PGlite => {
+  let inBatch = false;
+  return new Proxy(pglite, {
+    get(target, property) {
+      if (property === "isInTransaction") return () => inBatch || target.isInTransaction();
+      if (property === "execProtocolRawStream")
+        return ((message, options) => {
+          const type = message[0];
+          if (type !== undefined && EXTENDED_PROTOCOL.has(type)) inBatch = true;
+          else if (type === SYNC || type === SIMPLE_QUERY) inBatch = false;
+          return target.execProtocolRawStream(message, options);
+        }) satisfies PGlite["execProtocolRawStream"];
+      if (property === "exec")
+        return ((query, options) => {
+          inBatch = false;
+          return target.exec(query, options);
+        }) satisfies PGlite["exec"];
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+};
 
 // --- snapshots (for tests and tools) --------------------------------------------
 // Creating a PGlite database runs initdb in WebAssembly: about 3 s in memory

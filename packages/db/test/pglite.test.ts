@@ -51,6 +51,23 @@ describe("PGlite behind pglite-socket", () => {
     expect((await bQuery).rows).toEqual([{ name: "Acme 2" }]);
   });
 
+  it("keeps each connection's extended-protocol batch (Parse … Sync) whole: no statement mixes with another's", async () => {
+    // Unnamed statements with different parameter counts from four connections at once, with
+    // parameters large enough that a batch arrives in several TCP reads (the socket server
+    // queues each message as it is read): if one connection's Bind met another's Parse,
+    // PostgreSQL would answer 08P01 or a wrong row.
+    const connections = [await connect(), await connect(), await connect(), await connect()];
+    const queries = Array.from({ length: 200 }, (_, i) => {
+      const client = connections[i % connections.length] as pg.Client;
+      const arity = (i % 4) + 1;
+      const params = Array.from({ length: arity }, (_, k) => `${i}-${k}-${"x".repeat(100_000)}`);
+      const columns = params.map((_, k) => `$${k + 1}::text AS c${k}`).join(", ");
+      return client.query(`SELECT ${columns}`, params).then((result) => ({ result, params }));
+    });
+    for (const { result, params } of await Promise.all(queries))
+      expect(Object.values(result.rows[0] ?? {})).toEqual(params);
+  });
+
   it("shares one session: an advisory lock held by one connection does not exclude another", async () => {
     const [a, b] = [clients[0] ?? (await connect()), clients[1] ?? (await connect())];
     await a.query("SELECT pg_advisory_lock(1)");
