@@ -27,6 +27,10 @@
  * | `FERRY_UPLOAD_MAX_BYTES`               | 524288000 (500 MiB)               | the largest build context built (as ctrl)                   |
  * | `FERRY_BUILD_JOBS_DIR`                 | `$FERRY_DATA_DIR/builds`          | build jobs (one directory per deployment)                   |
  * | `FERRY_BUILD_TIMEOUT_MS`               | 1800000 (30 min)                  | a build running longer is stopped and the deployment fails  |
+ * | `FERRY_RETENTION_PERIOD`               | `7d`                              | build artifacts (stored context, build job, built image) of a finished, failed or superseded deployment are removed this long after it finished (`90s`, `30m`, `12h`, `7d`); never those of a live, routed, running or latest READY deployment (docs/decisions/0017) |
+ * | `FERRY_RETENTION_INTERVAL_SECONDS`     | 3600                              | how often hydra asks for a retention sweep (one runs at a time across replicas; 0: never) |
+ * | `FERRY_RETENTION_BATCH_SIZE`           | 50                                | the most deployments one sweep looks at                     |
+ * | `FERRY_RESTATE_INGRESS_URL`            | `http://127.0.0.1:8080`           | Restate ingress, where hydra asks for retention sweeps      |
  *
  * hydra's work directory (downloaded build contexts) is `$FERRY_DATA_DIR/hydra`.
  */
@@ -37,6 +41,13 @@ import { type DatabaseConfig, redactUrl } from "@ferry/db";
 import { CONTAINER_LABELS } from "@ferry/domain";
 import { parseKeyRing } from "@ferry/secret-box";
 import type { LogLevel } from "./log.ts";
+import {
+  DEFAULT_RETENTION_BATCH_SIZE,
+  DEFAULT_RETENTION_INTERVAL_SECONDS,
+  DEFAULT_RETENTION_PERIOD,
+  parseRetentionPeriod,
+  type RetentionSettings,
+} from "./retention/settings.ts";
 
 export interface HydraConfig {
   readonly database: DatabaseConfig;
@@ -70,6 +81,10 @@ export interface HydraConfig {
   readonly buildTimeoutMs: number;
   /** hydra's own files: downloaded build contexts under `contexts/` (absolute). */
   readonly workDir: string;
+  /** When build artifacts are removed, and how often hydra asks for a sweep. */
+  readonly retention: RetentionSettings;
+  /** Restate's ingress: hydra sends the retention sweeps there. */
+  readonly restateIngressUrl: string;
 }
 
 export type HydraBuildStorageConfig =
@@ -267,6 +282,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     };
   }
 
+  const periodRaw = get("FERRY_RETENTION_PERIOD") ?? DEFAULT_RETENTION_PERIOD;
+  const period = parseRetentionPeriod(periodRaw);
+  if (!period.ok) problems.push(`FERRY_RETENTION_PERIOD: ${period.problem}`);
+
   const config: HydraConfig = {
     database,
     databasePoolSize: integer("FERRY_DATABASE_POOL_SIZE", 4, 1, 100),
@@ -294,6 +313,18 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     buildJobsDir: path.resolve(cwd, get("FERRY_BUILD_JOBS_DIR") ?? path.join(dataDir, "builds")),
     buildTimeoutMs: integer("FERRY_BUILD_TIMEOUT_MS", DEFAULT_BUILD_TIMEOUT_MS, 1_000, 86_400_000),
     workDir: path.join(dataDir, "hydra"),
+    retention: {
+      periodMs: period.ok ? period.ms : 0,
+      intervalSeconds: integer(
+        "FERRY_RETENTION_INTERVAL_SECONDS",
+        DEFAULT_RETENTION_INTERVAL_SECONDS,
+        0,
+        7 * 86_400,
+      ),
+      batchSize: integer("FERRY_RETENTION_BATCH_SIZE", DEFAULT_RETENTION_BATCH_SIZE, 1, 1_000),
+    },
+    restateIngressUrl:
+      httpUrl("FERRY_RESTATE_INGRESS_URL", "http://127.0.0.1:8080") ?? "http://127.0.0.1:8080",
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -329,5 +360,7 @@ export function describeConfig(config: HydraConfig): Record<string, unknown> {
     buildJobsDir: config.buildJobsDir,
     buildTimeoutMs: config.buildTimeoutMs,
     workDir: config.workDir,
+    retention: config.retention,
+    restateIngressUrl: config.restateIngressUrl,
   };
 }

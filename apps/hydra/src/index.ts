@@ -8,4 +8,5 @@ export { type Logger, type LogLevel, makeLogger } from "./log.ts";
 export { makeDeploysObject } from "./objects/deploys.ts";
 export { makeProjectObject, type ProjectObject } from "./objects/project.ts";
 export { type ReconcileReport, reconcileOnce } from "./reconcile.ts";
+export { makeRetentionObject, type SweepReport } from "./retention/object.ts";
 export { type Hydra, registerWithRestate, type StartOptions, startHydra } from "./server.ts";

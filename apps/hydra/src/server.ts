@@ -16,6 +16,8 @@ import { makeDeploysObject } from "./objects/deploys.ts";
 import { InFlight } from "./objects/durable.ts";
 import { makeProjectObject } from "./objects/project.ts";
 import { type ReconcileReport, reconcileOnce } from "./reconcile.ts";
+import { makeRetentionObject, type SweepReport } from "./retention/object.ts";
+import { startSweepTimer, sweepNow } from "./retention/trigger.ts";
 import { type HydraRuntime, servicesLayer } from "./services.ts";
 
 export interface Hydra {
@@ -26,6 +28,8 @@ export interface Hydra {
   readonly runtime: HydraRuntime;
   /** Runs one reconciliation now. */
   readonly reconcile: () => Promise<ReconcileReport>;
+  /** Runs one retention sweep now, through Restate's ingress (queued behind a running one). */
+  readonly sweepRetention: () => Promise<SweepReport>;
   /** Stops reconciling, closes the endpoint (in-flight attempts get a short grace), the runtime and the database. */
   readonly close: () => Promise<void>;
 }
@@ -138,7 +142,16 @@ export async function startHydra(config: HydraConfig, options: StartOptions = {}
     };
     const inFlight = new InFlight();
     const handler = restate.createEndpointHandler({
-      services: [makeProjectObject(deps, inFlight), makeDeploysObject(deps, inFlight)],
+      services: [
+        makeProjectObject(deps, inFlight),
+        makeDeploysObject(deps, inFlight),
+        makeRetentionObject({
+          runtime: activeRuntime,
+          logger,
+          settings: config.retention,
+          paths: { contextsDir: deps.build.contextsDir, jobsRoot: deps.build.jobsRoot },
+        }),
+      ],
       logger: restateLogTransport(logger),
       ...(config.identityKeys.length > 0 ? { identityKeys: [...config.identityKeys] } : {}),
     });
@@ -192,15 +205,25 @@ export async function startHydra(config: HydraConfig, options: StartOptions = {}
         ? setInterval(reconcileQuietly, config.reconcileIntervalSeconds * 1000).unref()
         : undefined;
 
+    // After registration (Restate knows the retention object by now); without registration, an
+    // ask that comes before the operator registers hydra fails, is logged, and the next tick asks again.
+    const stopSweeps = startSweepTimer({
+      ingressUrl: config.restateIngressUrl,
+      intervalSeconds: config.retention.intervalSeconds,
+      logger,
+    });
+
     let closing: Promise<void> | undefined;
     return {
       port,
       url,
       runtime: activeRuntime,
       reconcile,
+      sweepRetention: () => sweepNow(config.restateIngressUrl),
       close: () => {
         closing ??= (async () => {
           if (timer !== undefined) clearInterval(timer);
+          stopSweeps();
           await reconciling?.catch(() => {});
           await closeServer();
           await activeRuntime.dispose();

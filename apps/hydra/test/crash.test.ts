@@ -3,21 +3,33 @@
  * configured only through its environment), connected to the test's PGlite over its socket.
  * - kill -9 of hydra while instances are started but not yet healthy, then a restart: Restate
  *   replays the journal, the deploy reaches READY, and no container is started twice;
- * - kill -9 of restate-server at the same point, then a restart: the same.
+ * - kill -9 of restate-server at the same point, then a restart: the same;
+ * - kill -9 of hydra mid-build, then a restart: the build job (a detached process) goes on, the
+ *   deploy reaches READY, one build ran and each of its log lines is stored once;
+ * - a build longer than FERRY_BUILD_TIMEOUT_MS: FAILED naming the limit and the setting, and
+ *   nothing of the build is left (processes, image tag, containers).
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { DeploymentId } from "@ferry/domain";
+import { ferryImageTag, readBuildJob } from "@ferry/builder";
+import { type DeploymentId, DeploymentRepository } from "@ferry/domain";
+import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  BUSYBOX_BASE,
+  buildContainersSince,
   containersOf,
   createTenant,
   deploy,
+  deployContext,
   eventually,
   findDeployment,
   httpGet,
   instancesOf,
+  logLinesOf,
   REGIONS,
   type Stack,
   settled,
@@ -25,6 +37,7 @@ import {
   startStack,
   TEST_RUN_LABEL,
   type Tenant,
+  uploadContext,
 } from "./support/stack.ts";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
@@ -46,7 +59,8 @@ const freePort = () =>
   });
 
 /** Starts `node src/main.ts` and resolves once it registered with Restate. */
-const startChild = async (): Promise<ChildProcess> => {
+const startChild = async (extraEnv: Record<string, string> = {}): Promise<ChildProcess> => {
+  const config = stack.hydraConfig();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     FERRY_DATABASE_URL: stack.db.url,
@@ -61,6 +75,13 @@ const startChild = async (): Promise<ChildProcess> => {
     FERRY_RESTATE_ADMIN_URL: stack.restate.adminUrl,
     FERRY_RECONCILE_INTERVAL_SECONDS: "0",
     FERRY_LOG_LEVEL: "info",
+    // The stack's data directory: builds, downloaded contexts, and the uploads it serves.
+    FERRY_DATA_DIR: dirname(config.workDir),
+    FERRY_BUILD_JOBS_DIR: config.buildJobsDir,
+    FERRY_BUILD_STORAGE_DIR: stack.buildStorageDir,
+    FERRY_RESTATE_INGRESS_URL: stack.restate.ingressUrl,
+    FERRY_RETENTION_INTERVAL_SECONDS: "0",
+    ...extraEnv,
   };
   const started = spawn(process.execPath, [MAIN], { env, stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
@@ -94,6 +115,17 @@ const kill9 = async (process: ChildProcess) => {
   await exited;
 };
 
+/** Stops the child hydra (SIGTERM) and starts another with `extraEnv`. */
+const restartChild = async (extraEnv: Record<string, string> = {}) => {
+  if (child !== undefined && child.exitCode === null) {
+    const running = child;
+    const exited = new Promise((resolve) => running.once("exit", resolve));
+    running.kill("SIGTERM");
+    await exited;
+  }
+  child = await startChild(extraEnv);
+};
+
 beforeAll(async () => {
   stack = await startStack({ startHydra: false });
   port = await freePort();
@@ -108,6 +140,31 @@ afterAll(async () => {
   }
   await stack?.close();
 });
+
+/** Whether the job's runner process (recorded in its state.json) still lives. */
+const runnerAlive = async (jobsRoot: string, id: string) => {
+  const state = JSON.parse(await readFile(join(jobsRoot, id, "state.json"), "utf8")) as {
+    readonly runner: { readonly pid: number };
+  };
+  try {
+    // The runner leads its own process group: signal 0 to the group finds any member left.
+    process.kill(-state.runner.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Pids of the processes on this host whose command line contains `text`. */
+const processesMentioning = async (text: string) => {
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes(text)) pids.push(Number(entry));
+  }
+  return pids;
+};
 
 /** Deploys an image that answers only after a while, and waits until both instances run. */
 const deployAndWaitForInstances = async (tenant: Tenant, content: string) => {
@@ -154,6 +211,106 @@ describe("crash recovery", () => {
     await stack.restate.kill();
     await stack.restate.restart();
     await expectReadyWithoutDuplicates(tenant, id, "survived a restate crash");
+  });
+
+  it("kill -9 of hydra mid-build, restart: READY, one build ran, each log line stored once", async () => {
+    const tenant = await createTenant(stack);
+    const marker = `BUILD-RAN-${stack.podman.runId}`;
+    const since = Date.now();
+    const key = await uploadContext(stack, tenant, {
+      // The RUN prints a line that differs on every execution (time and pid), then takes a
+      // while, so that hydra is killed while it runs.
+      Dockerfile: `${BUSYBOX_BASE}COPY www /www\nRUN echo "${marker}-$(date +%s)-$$" && /bin/busybox sleep 6 && echo "slept ${marker}"\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+      "www/index.html": "built across a hydra crash",
+    });
+    const id = await deployContext(stack, tenant, key, { regions: ["local-1"] });
+    const ran = new RegExp(`^${marker}-\\d+-\\d+$`);
+    await eventually("the build's RUN to be logged", async () =>
+      (await logLinesOf(stack, id)).some((l) => ran.test(l.text)) ? true : undefined,
+    );
+    const jobsRoot = stack.hydraConfig().buildJobsDir;
+    expect((await Effect.runPromise(readBuildJob(jobsRoot, id))).status).toBe("running");
+    if (child === undefined) throw new Error("hydra is not running");
+    await kill9(child);
+    child = await startChild();
+
+    const deployment = await settled(stack, tenant, id, 240_000);
+    expect(deployment.errorMessage).toBeUndefined();
+    expect(deployment.status).toBe("READY");
+    const tag = ferryImageTag(tenant.projectId, id);
+    expect(deployment.image).toBe(tag);
+
+    // Exactly what the one job wrote, in order, each line once; its RUN ran once.
+    const stored = (await logLinesOf(stack, id)).map((l) => l.text);
+    const written = (await readFile(join(jobsRoot, id, "build.log"), "utf8")).split("\n");
+    expect(written.pop()).toBe("");
+    expect(stored).toStrictEqual(written);
+    expect(stored.filter((text) => ran.test(text))).toHaveLength(1);
+    expect(stored.filter((text) => text === `slept ${marker}`)).toHaveLength(1);
+    // One job, finished, its runner gone; the image tagged; the context download removed.
+    expect((await readdir(jobsRoot)).filter((name) => name.includes(id))).toStrictEqual([id]);
+    const job = await Effect.runPromise(readBuildJob(jobsRoot, id));
+    expect(job.status).toBe("succeeded");
+    expect(await runnerAlive(jobsRoot, id)).toBe(false);
+    expect(await Effect.runPromise(stack.engine.imageExists(tag))).toBe(true);
+    expect(
+      await readdir(join(dirname(stack.hydraConfig().workDir), "hydra", "contexts")),
+    ).toStrictEqual([]);
+    // One instance, serving what was built; no other container of the deployment.
+    const instances = await instancesOf(stack, id);
+    expect(instances.map((i) => [i.region, i.status])).toStrictEqual([["local-1", "RUNNING"]]);
+    expect((await containersOf(stack, id)).map((c) => c.Id)).toStrictEqual(
+      instances.map((i) => i.containerId),
+    );
+    expect((await httpGet(instances[0]?.port ?? 0)).body).toBe("built across a hydra crash");
+    expect(await buildContainersSince(stack, since)).toStrictEqual([]);
+  });
+
+  it("a build longer than FERRY_BUILD_TIMEOUT_MS: FAILED naming the limit and the setting, nothing left", async () => {
+    await restartChild({ FERRY_BUILD_TIMEOUT_MS: "8000" });
+    try {
+      const tenant = await createTenant(stack);
+      const marker = `SLOW-BUILD-${stack.podman.runId}`;
+      const since = Date.now();
+      const key = await uploadContext(stack, tenant, {
+        Dockerfile: `${BUSYBOX_BASE}RUN echo "${marker}" && /bin/busybox sleep 16 && echo "${marker} woke"\nCMD ["/bin/busybox", "true"]\n`,
+      });
+      const id = await deployContext(stack, tenant, key, { regions: ["local-1"] });
+      const deployment = await settled(stack, tenant, id, 120_000);
+      expect(deployment.status).toBe("FAILED");
+      expect(deployment.errorMessage).toBe(
+        "the build did not finish within 8 s and was stopped; hydra's build timeout FERRY_BUILD_TIMEOUT_MS (now 8000) allows longer builds",
+      );
+      // Stopped before its RUN ended (usually while the RUN sleeps; on a loaded machine it may
+      // not have begun yet): nothing the RUN printed after the stop reached the log.
+      const logged = (await logLinesOf(stack, id)).map((l) => l.text);
+      expect(logged).not.toContain(`${marker} woke`);
+      const steps = await stack.run(Effect.flatMap(DeploymentRepository, (d) => d.listSteps(id)));
+      expect(steps.map((s) => [s.name, s.status])).toStrictEqual([["BUILDING", "FAILED"]]);
+
+      const jobsRoot = stack.hydraConfig().buildJobsDir;
+      const job = await Effect.runPromise(readBuildJob(jobsRoot, id));
+      expect(job.status).toBe("failed");
+      expect(await runnerAlive(jobsRoot, id)).toBe(false);
+      // Podman lets a RUN under way finish after the build is dropped (packages/builder
+      // README): wait for it to end, then nothing of the build may be left.
+      await eventually(
+        "the RUN's processes to end",
+        async () => ((await processesMentioning(marker)).length === 0 ? true : undefined),
+        60_000,
+        500,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(await processesMentioning(marker)).toStrictEqual([]);
+      expect(
+        await Effect.runPromise(stack.engine.imageExists(ferryImageTag(tenant.projectId, id))),
+      ).toBe(false);
+      expect(await containersOf(stack, id)).toStrictEqual([]);
+      expect(await buildContainersSince(stack, since)).toStrictEqual([]);
+      expect(await instancesOf(stack, id)).toStrictEqual([]);
+    } finally {
+      await restartChild();
+    }
   });
 
   it("the child logged structured JSON only, and never a secret key", () => {

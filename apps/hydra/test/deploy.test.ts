@@ -10,7 +10,6 @@ import {
   cancelDeployment,
   type DeploymentId,
   DeploymentRepository,
-  EventLog,
   ProjectRepository,
   RouteRepository,
   setEnvironmentVariables,
@@ -21,6 +20,7 @@ import { Effect, Either, Option } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   APEX,
+  BUSYBOX_BASE,
   containersOf,
   createTenant,
   deploy,
@@ -31,6 +31,7 @@ import {
   findDeployment,
   httpGet,
   instancesOf,
+  logLinesOf,
   type Stack,
   settled,
   slowWebImage,
@@ -278,15 +279,8 @@ describe("build context", () => {
   let unique = 0;
   /** A RUN unique to this run: Podman's layer cache would otherwise replay it without output. */
   const marker = () => `${stack.podman.runId}-${++unique}`;
-  const BASE = "FROM scratch\nCOPY busybox /bin/busybox\nCOPY busybox /bin/sh\n";
-  const logsOf = (id: DeploymentId) =>
-    stack
-      .run(
-        Effect.flatMap(EventLog, (log) =>
-          log.list(id, { afterSeq: 0n, limit: 1000, kinds: ["Log"] }),
-        ),
-      )
-      .then((events) => events.flatMap((e) => (e.body._tag === "Log" ? [e.body.line] : [])));
+  const BASE = BUSYBOX_BASE;
+  const logsOf = (id: DeploymentId) => logLinesOf(stack, id);
 
   it("builds the context, runs the image: READY, steps BUILDING to READY, build log stored", async () => {
     const tenant = await createTenant(stack);
@@ -364,6 +358,22 @@ describe("build context", () => {
     expect((await stepsOf(id)).map((s) => [s.name, s.status])).toStrictEqual([
       ["BUILDING", "FAILED"],
     ]);
+  });
+
+  it("a Dockerfile syntax error: FAILED saying the Dockerfile is invalid and where", async () => {
+    const tenant = await createTenant(stack);
+    const key = await uploadContext(stack, tenant, {
+      Dockerfile: `${BASE}FROBNICATE the-build\nCMD ["/bin/busybox", "true"]\n`,
+    });
+    const id = await deployContext(stack, tenant, key);
+    const deployment = await settled(stack, tenant, id, 240_000);
+    expect(deployment.status).toBe("FAILED");
+    expect(deployment.errorMessage).toMatch(/^the Dockerfile is invalid at "FROBNICATE/);
+    expect(deployment.errorMessage).toContain('Unknown instruction: "FROBNICATE"');
+    expect((await stepsOf(id)).map((s) => [s.name, s.status])).toStrictEqual([
+      ["BUILDING", "FAILED"],
+    ]);
+    expect(await containersOf(stack, id)).toStrictEqual([]);
   });
 
   it("cancel during BUILDING: CANCELLED and the build job stopped", async () => {

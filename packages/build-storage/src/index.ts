@@ -6,6 +6,10 @@
  * - s3: S3-compatible storage; presigned PUT URLs
  */
 export { keyProblem, MAX_KEY_LENGTH } from "./keys.ts";
+// Writing an archive in-process (@ferry/deployment-service uploadBuildContext): the same files,
+// temporary names and bounded receive as the upload handler.
+export { fileOf, temporaryFileFor } from "./local/files.ts";
+export { type Received, receive as receiveToFile } from "./local/receive.ts";
 export {
   type LocalBuildStorageOptions,
   localBuildStorage,

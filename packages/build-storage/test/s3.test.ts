@@ -9,15 +9,12 @@
  *   does not match it, which is what real S3 refuses with 403 SignatureDoesNotMatch.
  * - it has one account, S3RVER / S3RVER: the adapter is configured with it.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { BuildStorage } from "@ferry/domain";
 import { Option } from "effect";
-import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeS3BuildStorage, makeS3Client, type S3BuildStorageConfig } from "../src/index.ts";
+import { startTestS3Server, type TestS3Server } from "../src/testing.ts";
 import { matchesSignature, signedHeaders } from "./sigv4.ts";
 import { at, bytes, collect, failure, run } from "./support.ts";
 
@@ -25,38 +22,21 @@ const BUCKET = "ferry-test";
 const MAX = 1024 * 1024;
 const TTL = 900;
 
-let directory: string;
-let s3rver: S3rver;
+let server: TestS3Server;
 let config: S3BuildStorageConfig;
 let client: S3Client;
 let storage: BuildStorage["Type"];
 
 beforeAll(async () => {
-  directory = mkdtempSync(path.join(tmpdir(), "ferry-s3rver-"));
-  s3rver = new S3rver({
-    address: "127.0.0.1",
-    port: 0,
-    silent: true,
-    directory,
-    configureBuckets: [{ name: BUCKET }],
-  });
-  const { port } = await s3rver.run();
-  config = {
-    endpoint: `http://127.0.0.1:${port}`,
-    region: "us-east-1",
-    bucket: BUCKET,
-    accessKeyId: "S3RVER",
-    secretAccessKey: "S3RVER",
-    forcePathStyle: true,
-  };
+  server = await startTestS3Server({ bucket: BUCKET });
+  config = server.config;
   client = makeS3Client(config);
   storage = makeS3BuildStorage(client, config);
 });
 
 afterAll(async () => {
   client?.destroy();
-  await s3rver?.close();
-  if (directory) rmSync(directory, { recursive: true, force: true });
+  await server?.stop();
 });
 
 let n = 0;
@@ -94,6 +74,8 @@ describe("the S3 build storage", () => {
       _tag: "BuildStorageError",
       reason: `no build context stored at "${key}"`,
     });
+    // Removing what is not there is not an error (retention repeats removals).
+    await run(storage.remove(key));
   });
 
   it("signs the declared size: S3 refuses a body of any other length", async () => {

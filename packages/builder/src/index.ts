@@ -57,3 +57,4 @@ export type { BuildFailure, FailureKind } from "./job-files.ts";
 export { type LogChunk, MIN_LOG_BYTES } from "./job-log.ts";
 export { type BuildJobState, RUNNER_EXITED } from "./job-state.ts";
 export { makeRedactor, REDACTED } from "./redact.ts";
+export { formatBytes, formatDuration } from "./sizes.ts";

@@ -102,6 +102,11 @@ export class BuildLogWriter {
 export interface LogChunk {
   /** Complete lines after `fromOffset`, without their newlines. */
   readonly lines: ReadonlyArray<string>;
+  /**
+   * The byte offset in build.log where each line starts (same order as `lines`): with them, a
+   * line shipped twice (a poll repeated after a crash) is recognised as the same line.
+   */
+  readonly offsets: ReadonlyArray<number>;
   /** Where the next read starts: after the last complete line returned. */
   readonly nextOffset: number;
 }
@@ -117,7 +122,7 @@ export const readLogLines = async (
     file = await open(path, "r");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT")
-      return { lines: [], nextOffset: Math.max(0, fromOffset) };
+      return { lines: [], offsets: [], nextOffset: Math.max(0, fromOffset) };
     throw error;
   }
   try {
@@ -127,11 +132,17 @@ export const readLogLines = async (
     const { bytesRead } = await file.read(buffer, 0, buffer.length, start);
     const read = buffer.subarray(0, bytesRead);
     const end = read.lastIndexOf(0x0a);
-    if (end < 0) return { lines: [], nextOffset: start };
-    return {
-      lines: read.subarray(0, end).toString("utf8").split("\n"),
-      nextOffset: start + end + 1,
-    };
+    if (end < 0) return { lines: [], offsets: [], nextOffset: start };
+    const lines: string[] = [];
+    const offsets: number[] = [];
+    // Split on the bytes (not the decoded text), so that each offset is exact.
+    for (let from = 0; from <= end; ) {
+      const newline = read.indexOf(0x0a, from);
+      lines.push(read.subarray(from, newline).toString("utf8"));
+      offsets.push(start + from);
+      from = newline + 1;
+    }
+    return { lines, offsets, nextOffset: start + end + 1 };
   } finally {
     await file.close();
   }

@@ -26,6 +26,7 @@ import {
 import { BuildLogWriter } from "./job-log.ts";
 import { failedState } from "./job-state.ts";
 import { makeRedactor } from "./redact.ts";
+import { formatDuration } from "./sizes.ts";
 
 const Handoff = Schema.Struct({
   redact: Schema.Record({ key: Schema.String, value: Schema.String }),
@@ -52,9 +53,6 @@ const end = async (dir: string, running: JobStateFile, next: JobStateFile) => {
 
 const failWith = (dir: string, running: JobStateFile, failure: BuildFailure) =>
   end(dir, running, failedState(running, failure));
-
-const formatDuration = (ms: number): string =>
-  ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 100) / 10} s`;
 
 const main = async (dir: string): Promise<number> => {
   const handoff = Either.getOrUndefined(

@@ -1,6 +1,7 @@
-/** Byte counts as people read them in messages: "12.3 MiB", "512 bytes". */
+/** Quantities as people read them in messages. */
 const UNITS = ["KiB", "MiB", "GiB", "TiB"] as const;
 
+/** Byte counts: "12.3 MiB", "512 bytes". */
 export const formatBytes = (bytes: number): string => {
   if (bytes < 1024) return `${bytes} byte${bytes === 1 ? "" : "s"}`;
   let value = bytes;
@@ -14,3 +15,7 @@ export const formatBytes = (bytes: number): string => {
   const text = Number.isInteger(value) ? String(value) : value.toFixed(1).replace(/\.0$/, "");
   return `${text} ${unit}`;
 };
+
+/** Durations: "30 min" for whole minutes, else seconds with one decimal ("4.5 s"). */
+export const formatDuration = (ms: number): string =>
+  ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 100) / 10} s`;

@@ -1,5 +1,5 @@
 /** Redaction, image tags, failure classification and the bounded log, without an engine. */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -124,7 +124,29 @@ describe("the bounded build log", () => {
       // Nothing new: the same offset comes back.
       expect(await readLogLines(path, rest.nextOffset, 1024 * 1024)).toEqual({
         lines: [],
+        offsets: [],
         nextOffset: rest.nextOffset,
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("gives each line the byte offset it starts at (multi-byte text and empty lines included)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ferry-log-"));
+    try {
+      const path = join(dir, "build.log");
+      await writeFile(path, "ä€\n\nlast\n");
+      expect(await readLogLines(path, 0, 65536)).toEqual({
+        lines: ["ä€", "", "last"],
+        offsets: [0, 6, 7],
+        nextOffset: 12,
+      });
+      // From a later offset, offsets stay absolute.
+      expect(await readLogLines(path, 6, 65536)).toEqual({
+        lines: ["", "last"],
+        offsets: [6, 7],
+        nextOffset: 12,
       });
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -137,9 +159,17 @@ describe("the bounded build log", () => {
       const path = join(dir, "build.log");
       const { appendFile } = await import("node:fs/promises");
       await appendFile(path, "one\ntw");
-      expect(await readLogLines(path, 0, 65536)).toEqual({ lines: ["one"], nextOffset: 4 });
+      expect(await readLogLines(path, 0, 65536)).toEqual({
+        lines: ["one"],
+        offsets: [0],
+        nextOffset: 4,
+      });
       await appendFile(path, "o\n");
-      expect(await readLogLines(path, 4, 65536)).toEqual({ lines: ["two"], nextOffset: 8 });
+      expect(await readLogLines(path, 4, 65536)).toEqual({
+        lines: ["two"],
+        offsets: [4],
+        nextOffset: 8,
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

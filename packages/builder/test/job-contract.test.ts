@@ -104,7 +104,11 @@ describe("the job lifecycle without an engine", () => {
       expect(state.failure.message).toMatch(
         /^the container engine could not build the image: cannot reach the container engine at unix:.*socket does not exist/,
       );
-    expect(await run(readBuildLog(jobsRoot, job.jobId, 0))).toEqual({ lines: [], nextOffset: 0 });
+    expect(await run(readBuildLog(jobsRoot, job.jobId, 0))).toEqual({
+      lines: [],
+      offsets: [],
+      nextOffset: 0,
+    });
 
     await run(removeBuildJob(jobsRoot, job.jobId));
     expect(await run(readBuildJob(jobsRoot, job.jobId))).toEqual({

@@ -138,6 +138,11 @@ export interface DockerEngine {
   readonly removeContainer: (
     id: string,
   ) => Effect.Effect<"removed" | "gone", ContainerRuntimeError>;
+  /**
+   * `DELETE /images/{ref}` without force: removes that reference (an image with other tags is only
+   * untagged); a missing image is "gone"; an image a container uses is refused (409).
+   */
+  readonly removeImage: (ref: string) => Effect.Effect<"removed" | "gone", ContainerRuntimeError>;
   /** Containers in every state whose labels include all of `labels`. */
   readonly listContainers: (
     labels: Readonly<Record<string, string>>,
@@ -623,6 +628,15 @@ export const makeDockerEngine = (options: DockerEngineOptions = {}): DockerEngin
       (res) => (res.status === 404 ? "gone" : "removed"),
     );
 
+  const removeImage = (ref: string) =>
+    Effect.map(
+      call(
+        { method: "DELETE", path: `/images/${imagePath(ref)}`, what: `removing image ${ref}` },
+        [200, 404],
+      ),
+      (res) => (res.status === 404 ? "gone" : "removed"),
+    );
+
   const listContainers = (labels: Readonly<Record<string, string>>) =>
     Effect.gen(function* () {
       const what = "listing containers";
@@ -672,6 +686,7 @@ export const makeDockerEngine = (options: DockerEngineOptions = {}): DockerEngin
     inspectContainer,
     stopContainer,
     removeContainer,
+    removeImage,
     listContainers,
     containerLogs,
     close,

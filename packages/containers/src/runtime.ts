@@ -269,6 +269,7 @@ export const makeContainerRuntime = (
     start,
     inspect: (containerId) => inspectOrFail(containerId),
     remove,
+    removeImage: (ref) => engine.removeImage(ref),
     listByLabels,
   };
 };

@@ -241,6 +241,21 @@ describe("ContainerRuntime over Podman's Docker Engine API", () => {
     expect(await run(podman.engine.listContainers({ [TEST_RUN_LABEL]: orphanRun }))).toEqual([]);
   });
 
+  it("removes an image: refused while a container uses it, then removed, then gone", async () => {
+    // An image of this run only: the shared test images stay for the other tests.
+    const image = await webServerImage(podman.engine, { content: `remove me ${podman.runId}` });
+    const started = await run(runtime.start({ ...webSpec("dep_image"), image }));
+    const refused = await failure(runtime.removeImage(image));
+    expect(refused).toBeInstanceOf(ContainerRuntimeError);
+    expect(refused.reason).toContain(`removing image ${image}`);
+    expect(await run(podman.engine.imageExists(image))).toBe(true);
+
+    await run(runtime.remove(started.containerId));
+    expect(await run(runtime.removeImage(image))).toBe("removed");
+    expect(await run(podman.engine.imageExists(image))).toBe(false);
+    expect(await run(runtime.removeImage(image))).toBe("gone");
+  });
+
   it("is provided as a Layer of the domain's ContainerRuntime", async () => {
     const listed = await Effect.runPromise(
       Effect.gen(function* () {

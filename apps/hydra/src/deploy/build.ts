@@ -1,17 +1,20 @@
 /**
- * The BUILDING step's side effects, each run inside one named `ctx.run` of the
- * deploy handler (objects/deploys.ts). Every one is safe to run again:
+ * The BUILDING step's side effects, each run inside one named `ctx.run` of the deploy
+ * handler (objects/deploys.ts). Every one is safe to run again:
  *
- * - fetching the context overwrites `<contexts>/<deploymentId>.tar.gz` (written to a temporary
- *   name, then renamed) and inspects it again;
+ * - downloading the context writes `<contexts>/<deploymentId>.tar.gz` (through a temporary
+ *   name of its own, then a rename); an attempt that passes its deadline is aborted, so no
+ *   download goes on behind a retry; checking it only reads it;
  * - starting the build is idempotent by job id (the deployment id): a repeat returns the job;
  * - a poll reads the job's state, then its log from a journaled offset, and appends the lines
- *   to the deployment's log (a poll repeated after a crash may store its lines twice);
+ *   to the deployment's log with their byte offsets in the job's log, so a poll repeated after
+ *   a crash stores no line twice (EventLog.appendLogs skips offsets already stored);
  * - stopping a job that already ended keeps its state.
  *
  * Secrets: the snapshot's secret values are opened only inside `startBuild`, handed to the job
  * for redaction only, and never returned (results are journaled) nor logged.
  */
+import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
@@ -19,8 +22,11 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import {
+  ArchiveTooLarge,
   type BuildJobState,
   ferryImageTag,
+  formatBytes,
+  formatDuration,
   inspectArchive,
   isRetryableArchiveError,
   readBuildJob,
@@ -30,7 +36,7 @@ import {
   stopBuildJob,
 } from "@ferry/builder";
 import { BuildStorage, DeploymentRepository, EventLog, SecretBox } from "@ferry/domain";
-import { Clock, Effect } from "effect";
+import { Clock, Effect, Option } from "effect";
 import { Permanent } from "../objects/durable.ts";
 import type { BuildSettings } from "../objects/requests.ts";
 import { type Began, type DeployPlan, moveStatus } from "./steps.ts";
@@ -38,6 +44,91 @@ import { type Began, type DeployPlan, moveStatus } from "./steps.ts";
 /** Where the deployment's context is downloaded. */
 export const contextPath = (settings: BuildSettings, deploymentId: string) =>
   path.join(settings.contextsDir, `${deploymentId}.tar.gz`);
+
+/**
+ * How long one download attempt may take. It stays well below Restate's inactivity timeout
+ * (1 min): a `ctx.run` that outlives inactivity + abort timeout is aborted and re-executed on
+ * every attempt, never ending. An archive that cannot be downloaded in this time fails the
+ * deployment (after the step's few attempts) with a message naming its size.
+ */
+export const DOWNLOAD_ATTEMPT_MS = 40_000;
+
+/** The message of a download attempt that passed DOWNLOAD_ATTEMPT_MS. */
+export const downloadTooSlowMessage = (
+  key: string,
+  sizeBytes: number,
+  receivedBytes: number,
+  attemptMs: number = DOWNLOAD_ATTEMPT_MS,
+) =>
+  `downloading the build context "${key}" (${formatBytes(sizeBytes)}) from build storage did not finish within ${formatDuration(attemptMs)} (${formatBytes(receivedBytes)} received); build storage is too slow for an archive this size: make the archive smaller (leave build outputs, dependencies and .git out of it) or check the storage's throughput`;
+
+export interface DownloadedContext {
+  readonly sizeBytes: number;
+}
+
+/**
+ * Downloads the archive from build storage to contextPath. The stored size is checked first
+ * (a missing or oversized archive fails at once, before any byte is moved); the download is
+ * aborted when the attempt is interrupted or passes `attemptMs`, and its partial file removed.
+ * A missing or oversized archive fails permanently; storage errors and a slow download are
+ * retried by the step (its last message ends the deployment).
+ */
+export const downloadContext = (
+  plan: DeployPlan,
+  settings: BuildSettings,
+  attemptMs: number = DOWNLOAD_ATTEMPT_MS,
+) =>
+  Effect.gen(function* () {
+    const source = plan.buildContext;
+    if (source === null)
+      return yield* new Permanent({ message: "this deployment has no build context" });
+    const storage = yield* BuildStorage;
+    const stored = yield* storage.stat(source.key);
+    if (Option.isNone(stored))
+      return yield* new Permanent({
+        message: `the build context "${source.key}" is not in build storage (any more); upload it again and create a new deployment`,
+      });
+    const sizeBytes = stored.value.sizeBytes;
+    if (sizeBytes > settings.maxArchiveBytes)
+      return yield* new Permanent({
+        message: new ArchiveTooLarge({ sizeBytes, limitBytes: settings.maxArchiveBytes }).message,
+      });
+    const target = contextPath(settings, plan.deploymentId);
+    // A name of its own per attempt: an attempt never writes into another one's file.
+    const partial = `${target}.${randomBytes(6).toString("hex")}.partial`;
+    const stream = yield* storage.read(source.key);
+    let received = 0;
+    const deadline = AbortSignal.timeout(attemptMs);
+    yield* Effect.tryPromise({
+      try: async (interrupted) => {
+        try {
+          await mkdir(settings.contextsDir, { recursive: true });
+          await pipeline(
+            Readable.fromWeb(stream as unknown as WebReadableStream<Uint8Array>),
+            async function* (chunks: AsyncIterable<Uint8Array>) {
+              for await (const chunk of chunks) {
+                received += chunk.byteLength;
+                yield chunk;
+              }
+            },
+            createWriteStream(partial),
+            { signal: AbortSignal.any([interrupted, deadline]) },
+          );
+          await rename(partial, target);
+        } catch (error) {
+          await rm(partial, { force: true });
+          throw error;
+        }
+      },
+      catch: (error) =>
+        new Error(
+          deadline.aborted
+            ? downloadTooSlowMessage(source.key, sizeBytes, received, attemptMs)
+            : `could not download the build context "${source.key}": ${error instanceof Error ? error.message : String(error)}`,
+        ),
+    });
+    return { sizeBytes } satisfies DownloadedContext;
+  });
 
 export interface FetchedContext {
   /** The Dockerfile's path inside the archive, as inspectArchive found it. */
@@ -48,39 +139,16 @@ export interface FetchedContext {
 }
 
 /**
- * Downloads the archive from build storage (overwriting an earlier download) and checks it.
- * An archive a user must change fails permanently with the builder's message; an I/O error
- * reading it, or the storage being unavailable, is retried.
+ * Checks the downloaded archive (inspectArchive): an archive a user must change fails
+ * permanently with the builder's message; an I/O error reading it is retried.
  */
-export const fetchContext = (plan: DeployPlan, settings: BuildSettings) =>
+export const checkContext = (plan: DeployPlan, settings: BuildSettings) =>
   Effect.gen(function* () {
     const source = plan.buildContext;
     if (source === null)
       return yield* new Permanent({ message: "this deployment has no build context" });
-    const target = contextPath(settings, plan.deploymentId);
-    const partial = `${target}.partial`;
-    const stream = yield* (yield* BuildStorage).read(source.key);
-    yield* Effect.tryPromise({
-      try: async () => {
-        await mkdir(settings.contextsDir, { recursive: true });
-        try {
-          await pipeline(
-            Readable.fromWeb(stream as unknown as WebReadableStream<Uint8Array>),
-            createWriteStream(partial),
-          );
-          await rename(partial, target);
-        } catch (error) {
-          await rm(partial, { force: true });
-          throw error;
-        }
-      },
-      catch: (error) =>
-        new Error(
-          `could not download the build context "${source.key}": ${error instanceof Error ? error.message : String(error)}`,
-        ),
-    });
     const inspected = yield* inspectArchive({
-      path: target,
+      path: contextPath(settings, plan.deploymentId),
       maxBytes: settings.maxArchiveBytes,
       dockerfile: source.dockerfilePath,
     }).pipe(
@@ -169,6 +237,8 @@ export type PolledBuild =
       readonly nextOffset: number;
       readonly lines: number;
       readonly message: string;
+      /** The job's own deadline stopped it (the build timeout). */
+      readonly timedOut: boolean;
     }
   | { readonly state: "unknown"; readonly nextOffset: number; readonly lines: number };
 
@@ -186,14 +256,25 @@ export const pollBuild = (plan: DeployPlan, settings: BuildSettings, offset: num
       maxBytes: POLL_LOG_BYTES,
     }).pipe(
       Effect.catchTag("BuildJobNotFound", () =>
-        Effect.succeed({ lines: [] as ReadonlyArray<string>, nextOffset: offset }),
+        Effect.succeed({
+          lines: [] as ReadonlyArray<string>,
+          offsets: [] as ReadonlyArray<number>,
+          nextOffset: offset,
+        }),
       ),
     );
     if (chunk.lines.length > 0) {
       const at = yield* Clock.currentTimeMillis;
+      // With each line's offset in build.log: a repeated poll stores no line twice.
       yield* (yield* EventLog).appendLogs(
         plan.deploymentId,
-        chunk.lines.map((text) => ({ step: "BUILDING", stream: "STDOUT" as const, text, at })),
+        chunk.lines.map((text, index) => ({
+          step: "BUILDING",
+          stream: "STDOUT" as const,
+          text,
+          at,
+          ...(chunk.offsets[index] === undefined ? {} : { offset: chunk.offsets[index] }),
+        })),
       );
     }
     // Lines still unread: report the build as running until the log is drained.
@@ -208,7 +289,12 @@ export const pollBuild = (plan: DeployPlan, settings: BuildSettings, offset: num
           : ({ ...base, state: "running" } as PolledBuild);
       case "failed":
         return drained
-          ? ({ ...base, state: "failed", message: state.failure.message } as PolledBuild)
+          ? ({
+              ...base,
+              state: "failed",
+              message: state.failure.message,
+              timedOut: state.failure.kind === "timeout",
+            } as PolledBuild)
           : ({ ...base, state: "running" } as PolledBuild);
       case "unknown":
         return { ...base, state: "unknown" } as PolledBuild;
@@ -216,6 +302,13 @@ export const pollBuild = (plan: DeployPlan, settings: BuildSettings, offset: num
         return { ...base, state: "running" } as PolledBuild;
     }
   }).pipe(Effect.mapError((error) => new Error(error.message)));
+
+/**
+ * Why a build that ran past FERRY_BUILD_TIMEOUT_MS failed: the limit, and the setting that
+ * raises it (whoever notices first, hydra's poll loop or the job's own deadline, says this).
+ */
+export const buildTimeoutMessage = (timeoutMs: number) =>
+  `the build did not finish within ${formatDuration(timeoutMs)} and was stopped; hydra's build timeout FERRY_BUILD_TIMEOUT_MS (now ${timeoutMs}) allows longer builds`;
 
 /** Stops the build (a job that already ended, or never started, keeps its state). */
 export const stopBuild = (settings: BuildSettings, deploymentId: string, reason: string) =>

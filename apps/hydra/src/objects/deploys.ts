@@ -28,7 +28,9 @@ import { DEPLOYS_OBJECT, PROJECT_OBJECT } from "@ferry/restate/contract";
 import * as restate from "@restatedev/restate-sdk";
 import { Effect } from "effect";
 import {
-  fetchContext,
+  buildTimeoutMessage,
+  checkContext,
+  downloadContext,
   pollBuild,
   recordBuilt,
   removeContext,
@@ -159,9 +161,10 @@ async function build(
   saga: Saga,
 ): Promise<string> {
   const settings = deps.build;
+  await durable.run("download build context", downloadContext(plan, settings), POLICIES.download);
   const context = await durable.run(
-    "fetch build context",
-    fetchContext(plan, settings),
+    "check build context",
+    checkContext(plan, settings),
     POLICIES.buildContext,
   );
   // Set before the run: a cancellation may leave the closure starting the job.
@@ -181,7 +184,7 @@ async function build(
   for (let poll = 1; ; poll++) {
     const elapsed = (await ctx.date.now()) - startedAt;
     if (elapsed >= settings.timeoutMs) {
-      const message = `build timed out after ${Math.round(settings.timeoutMs / 60_000)} min`;
+      const message = buildTimeoutMessage(settings.timeoutMs);
       await durable.run(
         "stop build (timeout)",
         stopBuild(settings, plan.deploymentId, message),
@@ -198,7 +201,10 @@ async function build(
     );
     offset = polled.nextOffset;
     if (polled.lines > 0) delay = BUILD_BACKOFF.initialMs;
-    if (polled.state === "failed") throw new restate.TerminalError(polled.message);
+    if (polled.state === "failed")
+      throw new restate.TerminalError(
+        polled.timedOut ? buildTimeoutMessage(settings.timeoutMs) : polled.message,
+      );
     if (polled.state === "unknown")
       throw new restate.TerminalError("the build job disappeared before it ended");
     if (polled.state === "succeeded") {

@@ -49,7 +49,18 @@ export const POLICIES = {
     maxRetryIntervalMs: 5_000,
     attemptTimeoutMs: 20_000,
   },
-  /** Downloading and checking a build context (up to FERRY_UPLOAD_MAX_BYTES). */
+  /**
+   * Downloading a build context (up to FERRY_UPLOAD_MAX_BYTES): each attempt aborts its own
+   * download after DOWNLOAD_ATTEMPT_MS (40 s, deploy/build.ts); three attempts, about 2 min in
+   * all, then the deployment fails with the last attempt's message (the archive's size).
+   */
+  download: {
+    maxRetryAttempts: 3,
+    initialRetryIntervalMs: 1_000,
+    maxRetryIntervalMs: 5_000,
+    attemptTimeoutMs: 50_000,
+  },
+  /** Checking a downloaded build context (streamed through gunzip and a tar reader, on disk). */
   buildContext: {
     maxRetryAttempts: 5,
     initialRetryIntervalMs: 1_000,

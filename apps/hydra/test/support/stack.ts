@@ -10,6 +10,7 @@
  */
 import { execFile } from "node:child_process";
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -36,6 +37,7 @@ import {
   type DeploymentId,
   DeploymentRepository,
   type DeploymentStatus,
+  EventLog,
   Ids,
   InstanceRepository,
   Platform,
@@ -95,6 +97,8 @@ export interface StackOptions {
   readonly alwaysReplay?: boolean;
   /** Start hydra in this process (default true). */
   readonly startHydra?: boolean;
+  /** Settings of the in-process hydra that differ from the stack's (e.g. retention). */
+  readonly hydra?: Partial<HydraConfig>;
 }
 
 export interface Stack {
@@ -173,11 +177,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       buildJobsDir: join(dataDir, "builds"),
       buildTimeoutMs: 120_000,
       workDir: join(dataDir, "hydra"),
+      // No sweep of its own: a test asks for one when it wants one.
+      retention: { periodMs: 7 * 86_400_000, intervalSeconds: 0, batchSize: 50 },
+      restateIngressUrl: restate.ingressUrl,
       ...overrides,
     });
     let hydra: Hydra | undefined;
     if (options.startHydra !== false) {
-      const started = await startHydra(hydraConfig(), { logger, closeGraceMs: 500 });
+      const started = await startHydra(hydraConfig(options.hydra), { logger, closeGraceMs: 500 });
       hydra = started;
       cleanups.push(() => started.close());
     }
@@ -327,6 +334,19 @@ export const uploadContext = async (
   }
 };
 
+/** The start of a Dockerfile that builds offline: busybox as /bin/busybox and /bin/sh. */
+export const BUSYBOX_BASE = "FROM scratch\nCOPY busybox /bin/busybox\nCOPY busybox /bin/sh\n";
+
+/** The deployment's stored log lines, oldest first. */
+export const logLinesOf = (stack: Stack, id: DeploymentId) =>
+  stack
+    .run(
+      Effect.flatMap(EventLog, (log) =>
+        log.list(id, { afterSeq: 0n, limit: 100_000, kinds: ["Log"] }),
+      ),
+    )
+    .then((events) => events.flatMap((e) => (e.body._tag === "Log" ? [e.body.line] : [])));
+
 /** CreateDeployment with a build context source. */
 export const deployContext = (
   stack: Stack,
@@ -402,6 +422,43 @@ export const instancesOf = (stack: Stack, id: DeploymentId) =>
 /** The containers the engine has for the deployment (any state). */
 export const containersOf = (stack: Stack, id: string) =>
   Effect.runPromise(stack.engine.listContainers({ [CONTAINER_LABELS.deployment]: id }));
+
+/**
+ * Build containers (Buildah's working containers, which the Docker API does not list) that the
+ * engine still holds and that were created at or after `since` (Unix ms): Podman's libpod API,
+ * `external=true`. Builds run under the heavy lock, so those of the window are the test's own.
+ */
+export const buildContainersSince = (stack: Stack, since: number) =>
+  new Promise<ReadonlyArray<string>>((resolve, reject) => {
+    const request = httpRequest(
+      {
+        socketPath: stack.podman.service.socketPath,
+        path: "/v4.3.1/libpod/containers/json?all=true&external=true",
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => {
+          try {
+            const all = JSON.parse(Buffer.concat(chunks).toString("utf8")) as ReadonlyArray<{
+              readonly Names: ReadonlyArray<string>;
+              readonly Created: string;
+              readonly State: string;
+            }>;
+            resolve(
+              all
+                .filter((c) => c.State === "storage" && Date.parse(c.Created) >= since)
+                .map((c) => c.Names[0] ?? "?"),
+            );
+          } catch (error) {
+            reject(error);
+          }
+        });
+      },
+    );
+    request.on("error", reject);
+    request.end();
+  });
 
 /** GET http://127.0.0.1:{port}{path} → body text. */
 export const httpGet = async (port: number, path = "/") => {

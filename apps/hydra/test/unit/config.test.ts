@@ -30,7 +30,48 @@ describe("loadConfig", () => {
       buildJobsDir: path.resolve("/srv/ferry/.ferry/data/builds"),
       buildTimeoutMs: 30 * 60_000,
       workDir: path.resolve("/srv/ferry/.ferry/data/hydra"),
+      retention: { periodMs: 7 * 86_400_000, intervalSeconds: 3_600, batchSize: 50 },
+      restateIngressUrl: "http://127.0.0.1:8080",
     });
+  });
+
+  it("retention: the period as a duration, the sweep interval (0: never), the batch; each problem named", () => {
+    const config = loadConfig({
+      FERRY_RETENTION_PERIOD: "36h",
+      FERRY_RETENTION_INTERVAL_SECONDS: "0",
+      FERRY_RETENTION_BATCH_SIZE: "10",
+      FERRY_RESTATE_INGRESS_URL: "http://restate:8080/",
+    });
+    expect(config.retention).toStrictEqual({
+      periodMs: 36 * 3_600_000,
+      intervalSeconds: 0,
+      batchSize: 10,
+    });
+    expect(config.restateIngressUrl).toBe("http://restate:8080");
+    expect(loadConfig({ FERRY_RETENTION_PERIOD: "90s" }).retention.periodMs).toBe(90_000);
+    expect(loadConfig({ FERRY_RETENTION_PERIOD: "30m" }).retention.periodMs).toBe(1_800_000);
+    expect(describeConfig(config).retention).toStrictEqual(config.retention);
+
+    for (const bad of ["7", "7 days", "-1d", "0s", "3651d", "1w"]) {
+      expect(() => loadConfig({ FERRY_RETENTION_PERIOD: bad })).toThrow(
+        `FERRY_RETENTION_PERIOD: must be a duration from 1s to 3650d: a whole number followed by s, m, h or d, like 7d, 12h, 30m or 90s (got "${bad}")`,
+      );
+    }
+    let error: unknown;
+    try {
+      loadConfig({
+        FERRY_RETENTION_INTERVAL_SECONDS: "hourly",
+        FERRY_RETENTION_BATCH_SIZE: "0",
+        FERRY_RESTATE_INGRESS_URL: "restate:8080",
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as ConfigError).problems).toStrictEqual([
+      'FERRY_RETENTION_INTERVAL_SECONDS: must be a whole number from 0 to 604800 (got "hourly")',
+      'FERRY_RETENTION_BATCH_SIZE: must be a whole number from 1 to 1000 (got "0")',
+      'FERRY_RESTATE_INGRESS_URL: must be an http:// or https:// URL (got "restate:8080")',
+    ]);
   });
 
   it("build settings: storage, jobs directory, timeout, archive limit; S3 as ctrl reads it", () => {

@@ -1,48 +1,10 @@
-/** Real tar.gz archives for tests, written with tar-stream and zlib. */
+/** Real tar.gz archives for tests in files: the archive writers are src/testing.ts. */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
-import { type Header, pack } from "tar-stream";
+import { type TestEntry, tarGzBytes } from "../../src/testing.ts";
 
-export interface TestEntry {
-  readonly name: string;
-  readonly type?: Header["type"];
-  readonly linkname?: string;
-  readonly content?: string | Uint8Array;
-  readonly mode?: number;
-}
-
-/** The bytes of a tar archive holding `entries`, in order. */
-export const tarBytes = async (entries: ReadonlyArray<TestEntry>): Promise<Buffer> => {
-  const tar = pack();
-  const chunks: Buffer[] = [];
-  const collected = (async () => {
-    for await (const chunk of tar) chunks.push(Buffer.from(chunk as Uint8Array));
-  })();
-  for (const entry of entries) {
-    const type = entry.type ?? "file";
-    const content = entry.content ?? "";
-    await new Promise<void>((resolve, reject) => {
-      const header = {
-        name: entry.name,
-        type,
-        mode: entry.mode ?? (type === "directory" ? 0o755 : 0o644),
-        mtime: new Date(0),
-        ...(entry.linkname === undefined ? {} : { linkname: entry.linkname }),
-      };
-      const done = (error?: Error | null) => (error ? reject(error) : resolve());
-      if (type === "file") tar.entry(header, Buffer.from(content), done);
-      else tar.entry(header, done);
-    });
-  }
-  tar.finalize();
-  await collected;
-  return Buffer.concat(chunks);
-};
-
-export const tarGzBytes = async (entries: ReadonlyArray<TestEntry>): Promise<Buffer> =>
-  gzipSync(await tarBytes(entries));
+export { type TestEntry, tarBytes, tarGzBytes } from "../../src/testing.ts";
 
 /** A temporary directory for archive files; `cleanup` removes it. */
 export const archiveDir = async () => {

@@ -1,20 +1,10 @@
 /** Helpers for build-job tests: busybox contexts, polling, reading a whole job. */
-import { readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DEFAULT_BUSYBOX } from "@ferry/containers/testing";
 import { Effect } from "effect";
 import { type BuildJobState, readBuildJob, readBuildLog } from "../../src/index.ts";
-import type { TestEntry } from "./archives.ts";
 
-/** The entries of a context: the Dockerfile and a static busybox, also as /bin/sh for RUN lines. */
-export const busyboxContext = (dockerfile: string): ReadonlyArray<TestEntry> => [
-  { name: "Dockerfile", content: dockerfile },
-  { name: "busybox", content: readFileSync(DEFAULT_BUSYBOX), mode: 0o755 },
-];
-
-/** `FROM scratch` with busybox at /bin/busybox and /bin/sh, so shell-form RUN works. */
-export const BUSYBOX_BASE = "FROM scratch\nCOPY busybox /bin/busybox\nCOPY busybox /bin/sh\n";
+export { BUSYBOX_BASE, busyboxContext } from "../../src/testing.ts";
 
 export const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect);
 

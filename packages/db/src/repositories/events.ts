@@ -12,6 +12,8 @@ import {
   type LogLimits,
   normalizeLogLines,
   tailWithinLimits,
+  type UnstoredLines,
+  unstoredLines,
 } from "@ferry/domain";
 import { Effect, Layer } from "effect";
 import type { Prisma } from "../generated/prisma/client.ts";
@@ -76,17 +78,37 @@ export const makeEventLogLive = (limits: LogLimits = DEFAULT_LOG_LIMITS) => {
       return EventLog.of({
         appendLogs: (deploymentId, lines) =>
           Effect.suspend(() => {
-            const normalized = normalizeLogLines(lines);
-            if (normalized.length === 0)
+            // Every line given becomes at least one stored line: only an empty batch stores none.
+            if (lines.length === 0)
               return Effect.map(lastSeq(deploymentId), (seq) => ({
                 appended: 0,
                 dropped: 0,
                 lastSeq: seq,
               }));
-            // A batch over the budget on its own keeps its tail (the rest would be deleted at once).
-            const kept = tailWithinLimits(normalized, limits);
+            const withOffsets = lines.some((line) => line.offset !== undefined);
             return query(() =>
               db.$transaction(async (tx) => {
+                // Lines with a source offset: the stored offset is read under the deployment's
+                // row lock (held to the end of the transaction), so concurrent or repeated
+                // batches of the same lines store them once.
+                let unstored: UnstoredLines = { lines, offset: null };
+                if (withOffsets) {
+                  const rows = await tx.$queryRaw<
+                    Array<{ event_seq: bigint | number; log_offset: bigint | number | null }>
+                  >`SELECT "event_seq", "log_offset" FROM "deployments"
+                    WHERE "id" = ${deploymentId} FOR UPDATE`;
+                  const row = rows[0];
+                  if (row === undefined) return { appended: 0, dropped: 0, lastSeq: 0n };
+                  unstored = unstoredLines(
+                    lines,
+                    row.log_offset === null ? null : Number(row.log_offset),
+                  );
+                  if (unstored.lines.length === 0)
+                    return { appended: 0, dropped: 0, lastSeq: BigInt(row.event_seq) };
+                }
+                const normalized = normalizeLogLines(unstored.lines);
+                // A batch over the budget on its own keeps its tail (the rest would be deleted at once).
+                const kept = tailWithinLimits(normalized, limits);
                 const counters = await appendEvents(
                   tx,
                   deploymentId,
@@ -98,6 +120,10 @@ export const makeEventLogLive = (limits: LogLimits = DEFAULT_LOG_LIMITS) => {
                 );
                 if (counters === undefined) return { appended: 0, dropped: 0, lastSeq: 0n };
                 const deleted = await trimLogs(tx, deploymentId, counters, limits);
+                if (withOffsets && unstored.offset !== null)
+                  await tx.$executeRaw`
+                    UPDATE "deployments" SET "log_offset" = ${unstored.offset}::bigint
+                    WHERE "id" = ${deploymentId}`;
                 return {
                   appended: kept.length,
                   dropped: normalized.length - kept.length + deleted,

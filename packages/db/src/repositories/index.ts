@@ -4,6 +4,7 @@ import { DeploymentRepositoryLive } from "./deployments.ts";
 import { EventLogLive } from "./events.ts";
 import { InstanceRepositoryLive } from "./instances.ts";
 import { EnvironmentRepositoryLive, ProjectRepositoryLive } from "./projects.ts";
+import { RetentionRepositoryLive } from "./retention.ts";
 import { RouteRepositoryLive } from "./routes.ts";
 import { EnvironmentVariableRepositoryLive } from "./variables.ts";
 import { ApiKeyRepositoryLive, WorkspaceRepositoryLive } from "./workspaces.ts";
@@ -13,6 +14,7 @@ export { EventLogLive, makeEventLogLive } from "./events.ts";
 export { InstanceRepositoryLive, toInstance } from "./instances.ts";
 export { Db, type DbClient } from "./prisma.ts";
 export { EnvironmentRepositoryLive, ProjectRepositoryLive } from "./projects.ts";
+export { RetentionRepositoryLive } from "./retention.ts";
 export { RouteRepositoryLive } from "./routes.ts";
 export { EnvironmentVariableRepositoryLive } from "./variables.ts";
 export { ApiKeyRepositoryLive, WorkspaceRepositoryLive } from "./workspaces.ts";
@@ -28,4 +30,5 @@ export const RepositoriesLive = Layer.mergeAll(
   RouteRepositoryLive,
   EventLogLive,
   InstanceRepositoryLive,
+  RetentionRepositoryLive,
 );

@@ -390,6 +390,103 @@ describe.each(testDatabaseKinds())("EventLog on %s", (kind) => {
     });
   });
 
+  /** A build log as a poller reads it: lines with the byte offset each starts at. */
+  const fromOffset = (texts: ReadonlyArray<string>, start = 0) => {
+    let offset = start;
+    return texts.map((text) => {
+      const at = offset;
+      offset += Buffer.byteLength(text) + 1;
+      return line(text, { offset: at });
+    });
+  };
+
+  it("appendLogs with source offsets: a repeated batch stores nothing, an overlapping one only its new lines", async () => {
+    const d = await run(
+      Effect.gen(function* () {
+        const d = yield* createDeployment(yield* createTenant());
+        const log = yield* EventLog;
+        const first = fromOffset(["Step 1/3 : FROM scratch", "Step 2/3 : RUN build"]);
+        expect(yield* log.appendLogs(d.id, first)).toStrictEqual({
+          appended: 2,
+          dropped: 0,
+          lastSeq: 3n,
+        });
+        // The same poll again (its step replayed after a crash): nothing stored twice.
+        expect(yield* log.appendLogs(d.id, first)).toStrictEqual({
+          appended: 0,
+          dropped: 0,
+          lastSeq: 3n,
+        });
+        // A replayed poll that read further (the log grew meanwhile): only the new lines.
+        const grown = fromOffset([
+          "Step 1/3 : FROM scratch",
+          "Step 2/3 : RUN build",
+          "BUILD-RAN",
+          "Step 3/3 : CMD",
+        ]);
+        expect(yield* log.appendLogs(d.id, grown)).toStrictEqual({
+          appended: 2,
+          dropped: 0,
+          lastSeq: 5n,
+        });
+        // Lines without an offset (Ferry's own) are always appended.
+        expect(yield* log.appendLogs(d.id, [line("note", { stream: "SYSTEM" })])).toMatchObject({
+          appended: 1,
+        });
+        expect(yield* log.appendLogs(d.id, grown.slice(1))).toMatchObject({ appended: 0 });
+        expect(summary(yield* eventsOf(d.id))).toStrictEqual([
+          [1, "status PENDING"],
+          [2, "log BUILDING STDOUT Step 1/3 : FROM scratch"],
+          [3, "log BUILDING STDOUT Step 2/3 : RUN build"],
+          [4, "log BUILDING STDOUT BUILD-RAN"],
+          [5, "log BUILDING STDOUT Step 3/3 : CMD"],
+          [6, "log BUILDING SYSTEM note"],
+        ]);
+        return d;
+      }),
+    );
+    expect(await stored(d.id)).toMatchObject({ eventSeq: 6n, logLines: 5, rows: 5 });
+  });
+
+  it("appendLogs with source offsets: the same batch from concurrent writers is stored once", async () => {
+    await run(
+      Effect.gen(function* () {
+        const d = yield* createDeployment(yield* createTenant());
+        const log = yield* EventLog;
+        const batch = fromOffset(Array.from({ length: 5 }, (_, i) => `line ${i}`));
+        const results = yield* Effect.all(
+          Array.from({ length: 4 }, () => log.appendLogs(d.id, batch)),
+          { concurrency: "unbounded" },
+        );
+        expect(results.map((r) => r.appended).sort()).toStrictEqual([0, 0, 0, 5]);
+        expect(
+          (yield* eventsOf(d.id, { kinds: ["Log"] })).map((e) =>
+            e.body._tag === "Log" ? e.body.line.text : "",
+          ),
+        ).toStrictEqual(["line 0", "line 1", "line 2", "line 3", "line 4"]);
+      }),
+    );
+  });
+
+  it("appendLogs with source offsets: trimmed lines are not stored again by a replay", async () => {
+    const limits = { maxLines: 2, maxBytes: 1024 * 1024 };
+    await run(
+      Effect.gen(function* () {
+        const d = yield* createDeployment(yield* createTenant());
+        const log = yield* EventLog;
+        const batch = fromOffset(["a", "b", "c", "d"]);
+        yield* log.appendLogs(d.id, batch.slice(0, 2));
+        yield* log.appendLogs(d.id, batch.slice(2));
+        expect(yield* log.appendLogs(d.id, batch)).toMatchObject({ appended: 0, dropped: 0 });
+        expect(
+          (yield* eventsOf(d.id, { kinds: ["Log"] })).map((e) =>
+            e.body._tag === "Log" ? e.body.line.text : "",
+          ),
+        ).toStrictEqual(["c", "d"]);
+      }).pipe(withLimits(limits)),
+    );
+  });
+
   it("concurrent writers get seqs without gaps, and a reader never sees a later seq before an earlier one", async () => {
     await run(
       Effect.gen(function* () {

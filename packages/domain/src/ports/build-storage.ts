@@ -55,6 +55,7 @@ export class BuildStorage extends Context.Tag("@ferry/domain/BuildStorage")<
      * A failure while the stream is read surfaces as the stream's error.
      */
     readonly read: (key: string) => Effect.Effect<ReadableStream<Uint8Array>, BuildStorageError>;
+    /** Deletes the stored object; removing a key that holds nothing succeeds (retention repeats it). */
     readonly remove: (key: string) => Effect.Effect<void, BuildStorageError>;
   }
 >() {}

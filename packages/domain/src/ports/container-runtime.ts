@@ -52,6 +52,11 @@ export class ContainerRuntime extends Context.Tag("@ferry/domain/ContainerRuntim
     ) => Effect.Effect<RunningInstance, ContainerRuntimeError>;
     /** Stops and removes; removing a container that is gone succeeds. */
     readonly remove: (containerId: string) => Effect.Effect<void, ContainerRuntimeError>;
+    /**
+     * Removes one image reference (a tag: other tags of the same image stay). An image that is
+     * gone is "gone"; one a container still uses is refused, never forced.
+     */
+    readonly removeImage: (ref: string) => Effect.Effect<"removed" | "gone", ContainerRuntimeError>;
     readonly listByLabels: (
       labels: Readonly<Record<string, string>>,
     ) => Effect.Effect<

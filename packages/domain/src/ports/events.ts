@@ -131,6 +131,14 @@ export interface LogLineInput {
   readonly text: string | Uint8Array;
   /** When it was written (Unix ms). */
   readonly at: number;
+  /**
+   * Where the line starts in its source, in bytes: the build job's log file (one such source
+   * per deployment). Lines that carry offsets make appendLogs idempotent: a line whose offset is
+   * not above the highest offset already stored for the deployment is skipped, so a batch
+   * repeated after a crash, or one that overlaps an earlier batch, stores nothing twice. Offsets
+   * grow along the source; lines without one are always stored.
+   */
+  readonly offset?: number;
 }
 
 /** A normalized line and its text's size in bytes. */
@@ -278,6 +286,39 @@ export const normalizeLogLines = (
   return out;
 };
 
+/** The lines of a batch not stored yet, and the deployment's source offset once they are. */
+export interface UnstoredLines {
+  readonly lines: ReadonlyArray<LogLineInput>;
+  /** The highest offset stored after the batch (null: no line with an offset, ever). */
+  readonly offset: number | null;
+}
+
+/**
+ * Drops the lines whose offset is not above `storedOffset` (the highest source offset already
+ * stored for the deployment, null: none) or not above an earlier line of the batch: what makes
+ * appendLogs idempotent. Lines without an offset are kept. An offset that is not a whole number
+ * of at least 0 is a caller's bug (a defect).
+ */
+export const unstoredLines = (
+  lines: ReadonlyArray<LogLineInput>,
+  storedOffset: number | null,
+): UnstoredLines => {
+  let offset = storedOffset;
+  const kept: Array<LogLineInput> = [];
+  for (const line of lines) {
+    if (line.offset === undefined) {
+      kept.push(line);
+      continue;
+    }
+    if (!Number.isSafeInteger(line.offset) || line.offset < 0)
+      throw new Error(`a log line's offset must be a whole number of bytes (got ${line.offset})`);
+    if (offset !== null && line.offset <= offset) continue;
+    offset = line.offset;
+    kept.push(line);
+  }
+  return { lines: kept, offset };
+};
+
 /** The longest tail of `lines` within `limits` (what a batch can keep on its own). */
 export const tailWithinLimits = <L extends { readonly bytes: number }>(
   lines: ReadonlyArray<L>,
@@ -324,9 +365,12 @@ export class EventLog extends Context.Tag("@ferry/domain/EventLog")<
      * (the tail is kept; status and step events are never deleted). A batch larger than the
      * budget keeps only its own tail.
      *
-     * Not idempotent: a replayed call appends its lines again. Call it from a step whose
-     * retries may repeat output (a build's log), or make the batch part of the step's durable
-     * result. Batch lines (for example every 100 lines or 500 ms): each call is a transaction.
+     * Idempotent for lines that carry their source `offset` (a build log shipped from a byte
+     * offset): the deployment's highest stored offset is read and advanced in the same
+     * transaction as the insert, and lines at or below it are skipped, so a batch replayed after
+     * a crash, or overlapping an earlier one, stores each line once (trimming does not bring
+     * trimmed lines back). Lines without an offset are appended on every call.
+     * Batch lines (for example every 100 lines or 500 ms): each call is a transaction.
      * An empty batch, or a deployment that does not exist (any more), appends nothing.
      * The caller redacts secrets; the adapters never log line contents.
      */

@@ -5,6 +5,7 @@ export * from "./events.ts";
 export * from "./instances.ts";
 export * from "./platform.ts";
 export * from "./projects.ts";
+export * from "./retention.ts";
 export * from "./routes.ts";
 export * from "./secret-box.ts";
 export * from "./variables.ts";

@@ -1,3 +1,4 @@
 export * from "./deployment-lifecycle.ts";
 export * from "./hostnames.ts";
+export * from "./retention.ts";
 export * from "./traffic.ts";

@@ -47,6 +47,7 @@ import {
   type LogLimits,
   normalizeLogLines,
   tailWithinLimits,
+  unstoredLines,
 } from "../ports/events.ts";
 import { Platform } from "../ports/platform.ts";
 import { EnvironmentRepository, ProjectRepository } from "../ports/projects.ts";
@@ -81,6 +82,8 @@ export interface InMemoryData {
   readonly events: ReadonlyArray<DeploymentEvent>;
   /** Per deployment: the seq of its last event ever written (deployments.event_seq). */
   readonly eventSeqs: ReadonlyMap<DeploymentId, bigint>;
+  /** Per deployment: the highest source offset of a stored log line (deployments.log_offset). */
+  readonly logOffsets: ReadonlyMap<DeploymentId, number>;
   /** Uploaded build contexts: storage key → the archive's bytes. */
   readonly buildContexts: ReadonlyMap<string, Uint8Array>;
 }
@@ -97,6 +100,7 @@ export const emptyInMemoryData: InMemoryData = {
   routes: new Map(),
   events: [],
   eventSeqs: new Map(),
+  logOffsets: new Map(),
   buildContexts: new Map(),
 };
 
@@ -701,9 +705,11 @@ export const makeInMemoryEventLog = (limits: LogLimits = DEFAULT_LOG_LIMITS) => 
         appendLogs: (deploymentId, lines) =>
           transact(store, (data) => {
             const lastSeq = data.eventSeqs.get(deploymentId) ?? 0n;
-            const normalized = normalizeLogLines(lines);
-            if (normalized.length === 0 || !data.deployments.has(deploymentId))
+            if (!data.deployments.has(deploymentId))
               return { ok: { appended: 0, dropped: 0, lastSeq } };
+            const unstored = unstoredLines(lines, data.logOffsets.get(deploymentId) ?? null);
+            const normalized = normalizeLogLines(unstored.lines);
+            if (normalized.length === 0) return { ok: { appended: 0, dropped: 0, lastSeq } };
             const kept = tailWithinLimits(normalized, limits);
             let next = withEvents(
               data,
@@ -724,6 +730,8 @@ export const makeInMemoryEventLog = (limits: LogLimits = DEFAULT_LOG_LIMITS) => 
               const gone = new Set(deleted);
               next = { ...next, events: next.events.filter((e) => !gone.has(e)) };
             }
+            if (unstored.offset !== null)
+              next = { ...next, logOffsets: put(next.logOffsets, deploymentId, unstored.offset) };
             return {
               ok: {
                 appended: kept.length,

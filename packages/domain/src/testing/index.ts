@@ -1,1 +1,2 @@
 export * from "./in-memory.ts";
+export * from "./in-memory-retention.ts";

@@ -1,4 +1,4 @@
-/** How appendLogs stores lines: UTF-8 repaired, split at line breaks and at 16384 bytes; the budget's tail. */
+/** How appendLogs stores lines: UTF-8 repaired, split at line breaks and at 16384 bytes; the budget's tail; offsets stored once. */
 import { describe, expect, it } from "vitest";
 import {
   decodeUtf8,
@@ -6,6 +6,7 @@ import {
   MAX_LOG_LINE_BYTES,
   normalizeLogLines,
   tailWithinLimits,
+  unstoredLines,
   utf8ByteLength,
 } from "../../src/index.ts";
 
@@ -113,5 +114,30 @@ describe("tailWithinLimits", () => {
       tailWithinLimits(sized(5, 4, 3, 3), { maxLines: 10, maxBytes: 10 }).map((l) => l.i),
     ).toStrictEqual([1, 2, 3]);
     expect(tailWithinLimits([], { maxLines: 1, maxBytes: 1 })).toStrictEqual([]);
+  });
+});
+
+describe("unstoredLines", () => {
+  const at = (offset: number, text = `line at ${offset}`) => input(text, { offset });
+
+  it("keeps the lines above the stored offset and returns the new one", () => {
+    const lines = [at(0), at(8), at(16)];
+    expect(unstoredLines(lines, null)).toStrictEqual({ lines, offset: 16 });
+    expect(unstoredLines(lines, 8)).toStrictEqual({ lines: [at(16)], offset: 16 });
+    expect(unstoredLines(lines, 16)).toStrictEqual({ lines: [], offset: 16 });
+  });
+
+  it("keeps lines without an offset, and drops a line not above an earlier one of the batch", () => {
+    const plain = input("no offset");
+    expect(unstoredLines([plain, at(4), at(4), at(2), plain], null)).toStrictEqual({
+      lines: [plain, at(4), plain],
+      offset: 4,
+    });
+    expect(unstoredLines([plain], 7)).toStrictEqual({ lines: [plain], offset: 7 });
+  });
+
+  it("refuses an offset that is not a whole number of bytes (a caller's bug)", () => {
+    expect(() => unstoredLines([at(-1)], null)).toThrow(/whole number of bytes \(got -1\)/);
+    expect(() => unstoredLines([at(1.5)], null)).toThrow(/got 1\.5/);
   });
 });

@@ -617,6 +617,33 @@ describe("InMemoryEventLog", () => {
     }).pipe(Effect.provide(SmallLogsLayer)),
   );
 
+  it.effect(
+    "appendLogs with source offsets: a repeated batch stores nothing, an overlapping one only its new lines",
+    () =>
+      Effect.gen(function* () {
+        const { acme } = yield* seed;
+        const d = yield* newDeployment(acme);
+        const log = yield* EventLog;
+        const at = (offset: number, text: string) => line(text, { offset });
+        const first = [at(0, "Step 1/2"), at(9, "BUILD-RAN")];
+        expect(yield* log.appendLogs(d.id, first)).toMatchObject({ appended: 2, lastSeq: 3n });
+        expect(yield* log.appendLogs(d.id, first)).toStrictEqual({
+          appended: 0,
+          dropped: 0,
+          lastSeq: 3n,
+        });
+        expect(
+          yield* log.appendLogs(d.id, [...first, at(19, "Step 2/2"), line("no offset")]),
+        ).toMatchObject({ appended: 2, lastSeq: 5n });
+        expect(summary(yield* eventsOf(d.id, { kinds: ["Log"] }))).toStrictEqual([
+          [2, "log BUILDING STDOUT Step 1/2"],
+          [3, "log BUILDING STDOUT BUILD-RAN"],
+          [4, "log BUILDING STDOUT Step 2/2"],
+          [5, "log BUILDING STDOUT no offset"],
+        ]);
+      }).pipe(Effect.provide(TestLayer)),
+  );
+
   it.effect("the feed wakes a waiter when the deployment gets an event, and only then", () =>
     Effect.gen(function* () {
       const { acme } = yield* seed;
