@@ -1,23 +1,16 @@
 /**
- * Build storage as configured (FERRY_BUILD_STORAGE): the port's adapter, and for local storage
- * the handler of its upload URLs, which the server mounts at `PUT /v1/uploads/*`.
+ * Build storage as configured (FERRY_BUILD_STORAGE), wired by the shared composition
+ * (@ferry/deployment-service), with upload failures written to ctrl's log. For local storage
+ * the server mounts the wiring's upload handler at `PUT /v1/uploads/*`.
  */
 import {
-  localBuildStorage,
-  makeUploadHandler,
-  s3BuildStorage,
-  type UploadHandler,
-} from "@ferry/build-storage";
-import type { BuildStorage } from "@ferry/domain";
-import type { Layer } from "effect";
-import type { BuildStorageConfig } from "./config.ts";
+  type BuildStorageConfig,
+  type BuildStorageWiring,
+  wireBuildStorage as wireSharedBuildStorage,
+} from "@ferry/deployment-service";
 import type { Log } from "./log.ts";
 
-export interface BuildStorageWiring {
-  readonly layer: Layer.Layer<BuildStorage>;
-  /** Local storage only: serves the upload URLs it hands out. */
-  readonly uploadHandler: UploadHandler | undefined;
-}
+export { type BuildStorageWiring, describeBuildStorage } from "@ferry/deployment-service";
 
 export interface BuildStorageOptions {
   /**
@@ -32,26 +25,9 @@ export interface BuildStorageOptions {
 export const wireBuildStorage = (
   config: BuildStorageConfig,
   options: BuildStorageOptions,
-): BuildStorageWiring => {
-  if (config.kind === "s3") return { layer: s3BuildStorage(config), uploadHandler: undefined };
-  const local = { root: config.dir, signingSecret: options.signingSecret };
-  return {
-    layer: localBuildStorage({ ...local, publicBaseUrl: options.publicBaseUrl }),
-    uploadHandler: makeUploadHandler({
-      ...local,
-      onError: (error, { key }) => options.log.error("upload failed", { key, error }),
-    }),
-  };
-};
-
-/** The storage for the start log: never the S3 secret. */
-export const describeBuildStorage = (config: BuildStorageConfig) =>
-  config.kind === "local"
-    ? { kind: "local", dir: config.dir }
-    : {
-        kind: "s3",
-        endpoint: config.endpoint ?? "AWS",
-        region: config.region,
-        bucket: config.bucket,
-        forcePathStyle: config.forcePathStyle,
-      };
+): BuildStorageWiring =>
+  wireSharedBuildStorage(config, {
+    publicBaseUrl: options.publicBaseUrl,
+    signingSecret: options.signingSecret,
+    onUploadError: (error, { key }) => options.log.error("upload failed", { key, error }),
+  });

@@ -11,8 +11,9 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { MAX_PRESIGN_SECONDS, type S3BuildStorageConfig } from "@ferry/build-storage";
+import { MAX_PRESIGN_SECONDS } from "@ferry/build-storage";
 import { type DatabaseConfig, DEFAULT_DATA_DIR } from "@ferry/db";
+import type { BuildStorageConfig } from "@ferry/deployment-service";
 import { isDnsLabel } from "@ferry/domain";
 import { parseKeyRing } from "@ferry/secret-box";
 import { Either, ParseResult, Schema } from "effect";
@@ -64,9 +65,8 @@ export interface CtrlConfig {
   readonly publicUrl: string | undefined;
 }
 
-export type BuildStorageConfig =
-  | { readonly kind: "local"; readonly dir: string }
-  | ({ readonly kind: "s3" } & S3BuildStorageConfig);
+/** Where uploaded build contexts are stored: the shared composition's type. */
+export type { BuildStorageConfig } from "@ferry/deployment-service";
 
 export const DEFAULTS = {
   apiHost: "127.0.0.1",

@@ -3,7 +3,8 @@
  * gives). Callers pass fields they chose, never a request's headers or body:
  * logging those is how tokens and secret values end up in log stores.
  */
-import { Cause, HashMap, Logger, LogLevel } from "effect";
+import { effectLogger as effectLoggerTo } from "@ferry/deployment-service";
+import type { Logger } from "effect";
 
 export type LogFields = Readonly<Record<string, unknown>>;
 
@@ -52,13 +53,4 @@ export const memoryLog = (): Log & {
  * JSON stream as the request logs.
  */
 export const effectLogger = (log: Log): Logger.Logger<unknown, void> =>
-  Logger.make(({ logLevel, message, cause, annotations }) => {
-    const messages = Array.isArray(message) ? message : [message];
-    const fields: Record<string, unknown> = {};
-    for (const [key, value] of HashMap.toEntries(annotations)) fields[key] = value;
-    if (!Cause.isEmpty(cause)) fields.cause = Cause.pretty(cause, { renderErrorCause: true });
-    const text = messages.map((part) => (typeof part === "string" ? part : String(part))).join(" ");
-    if (LogLevel.greaterThanEqual(logLevel, LogLevel.Error)) log.error(text, fields);
-    else if (LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) log.warn(text, fields);
-    else log.info(text, fields);
-  });
+  effectLoggerTo(({ level, message, fields }) => log[level](message, fields));

@@ -6,6 +6,7 @@
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import * as pb from "@ferry/api";
+import type { DeploymentDetails } from "@ferry/deployment-service";
 import {
   type Deployment,
   type DeploymentStep,
@@ -127,16 +128,6 @@ export const toPbSource = (
         case: "buildContext",
         value: { buildContextPath: source.buildContextPath, dockerfilePath: source.dockerfilePath },
       };
-
-/** Everything GetDeployment shows about one deployment. */
-export interface DeploymentDetails {
-  readonly deployment: Deployment;
-  readonly steps: ReadonlyArray<DeploymentStep>;
-  readonly routes: ReadonlyArray<Route>;
-  readonly routesUnavailable: boolean;
-  readonly environmentKind: EnvironmentKind | undefined;
-  readonly isLive: boolean;
-}
 
 export const toPbDeployment = (
   details: DeploymentDetails,
