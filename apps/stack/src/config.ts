@@ -14,6 +14,27 @@
  * | `FERRY_RESTATE_NODE_PORT`     | 5122                   | Restate node-to-node port                         |
  * | `FERRY_BOOTSTRAP_TOKEN`       | generated once         | the API key printed at start (default workspace)  |
  * | `FERRY_CONTAINER_ENGINE_URL` / `DOCKER_HOST` | detected / a Podman service started here | Docker Engine API |
+ *
+ * Passed to ctrl and hydra unchanged (they validate them; the tables in apps/ctrl/README.md and
+ * apps/hydra/README.md say more):
+ *
+ * | variable                        | default                          | what                                                  |
+ * | ------------------------------- | -------------------------------- | ----------------------------------------------------- |
+ * | `FERRY_REGIONS`                 | `local-1,local-2`                | regions deployments may run in                        |
+ * | `FERRY_APEX_DOMAIN`             | `ferry.localhost`                | generated hostnames live under it                     |
+ * | `FERRY_LOG_LEVEL`               | `info`                           | `debug`, `info`, `warn`, `error`                      |
+ * | `FERRY_SECRET_KEYS`             | generated once                   | key ring for secret variables                         |
+ * | `FERRY_BUILD_STORAGE`           | `local`                          | where uploaded build contexts live: `local` or `s3`   |
+ * | `FERRY_BUILD_STORAGE_DIR`       | `<data dir>/build-contexts`      | the local build storage directory                     |
+ * | `FERRY_S3_ENDPOINT`, `FERRY_S3_REGION`, `FERRY_S3_BUCKET`, `FERRY_S3_ACCESS_KEY_ID`, `FERRY_S3_SECRET_ACCESS_KEY`, `FERRY_S3_FORCE_PATH_STYLE` | AWS, `us-east-1` | S3-compatible build storage (with `FERRY_BUILD_STORAGE=s3`) |
+ * | `FERRY_UPLOAD_MAX_BYTES`        | 524288000 (500 MiB)              | largest build context accepted and built              |
+ * | `FERRY_UPLOAD_URL_TTL_SECONDS`  | 900                              | how long an upload URL accepts its upload             |
+ * | `FERRY_BUILD_TIMEOUT_MS`        | 1800000 (30 min)                 | a longer build is stopped, its deployment fails       |
+ * | `FERRY_PUBLIC_URL`              | ctrl's listen URL                | where clients reach ctrl: local upload URLs start with it |
+ * | `FERRY_RETENTION_PERIOD`, `FERRY_RETENTION_INTERVAL_SECONDS`, `FERRY_RETENTION_BATCH_SIZE` | `7d`, 3600, 50 | hydra: when build artifacts of finished deployments are removed |
+ *
+ * and to frontline: `FERRY_LOG_LEVEL`, `FERRY_FRONTLINE_WORKERS`,
+ * `FERRY_FRONTLINE_PREFERRED_REGION`, `FERRY_FRONTLINE_ACCESS_LOG`.
  */
 import path from "node:path";
 
@@ -29,8 +50,10 @@ export interface StackConfig {
   };
   readonly bootstrapToken: string | undefined;
   readonly engineUrl: string | undefined;
-  /** Passed to ctrl and hydra unchanged (regions, apex domain, log level, ...). */
+  /** Passed to ctrl, hydra and frontline unchanged (regions, apex domain, log level, ...). */
   readonly passThrough: Readonly<Record<string, string>>;
+  /** Build settings, passed to ctrl and hydra only (they hold the S3 secret). */
+  readonly buildSettings: Readonly<Record<string, string>>;
 }
 
 export class StackConfigError extends Error {
@@ -56,6 +79,29 @@ const PASS_THROUGH = [
   "FERRY_FRONTLINE_ACCESS_LOG",
 ];
 
+/** ctrl hands out upload URLs and checks sizes; hydra reads the same storage and builds. */
+const BUILD_SETTINGS = [
+  "FERRY_BUILD_STORAGE",
+  "FERRY_BUILD_STORAGE_DIR",
+  "FERRY_S3_ENDPOINT",
+  "FERRY_S3_REGION",
+  "FERRY_S3_BUCKET",
+  "FERRY_S3_ACCESS_KEY_ID",
+  "FERRY_S3_SECRET_ACCESS_KEY",
+  "FERRY_S3_FORCE_PATH_STYLE",
+  "FERRY_UPLOAD_MAX_BYTES",
+  "FERRY_UPLOAD_URL_TTL_SECONDS",
+  "FERRY_BUILD_TIMEOUT_MS",
+  "FERRY_PUBLIC_URL",
+  // hydra's retention of build artifacts (ctrl ignores them).
+  "FERRY_RETENTION_PERIOD",
+  "FERRY_RETENTION_INTERVAL_SECONDS",
+  "FERRY_RETENTION_BATCH_SIZE",
+];
+
+const present = (env: NodeJS.ProcessEnv, names: ReadonlyArray<string>): Record<string, string> =>
+  Object.fromEntries(names.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
+
 export const loadStackConfig = (env: NodeJS.ProcessEnv = process.env): StackConfig => {
   if (env.DATABASE_URL)
     throw new StackConfigError(
@@ -76,8 +122,13 @@ export const loadStackConfig = (env: NodeJS.ProcessEnv = process.env): StackConf
     },
     bootstrapToken: env.FERRY_BOOTSTRAP_TOKEN?.trim() || undefined,
     engineUrl: engineUrl || undefined,
-    passThrough: Object.fromEntries(
-      PASS_THROUGH.flatMap((name) => (env[name] ? [[name, env[name]]] : [])),
-    ) as Record<string, string>,
+    passThrough: present(env, PASS_THROUGH),
+    buildSettings: {
+      ...present(env, BUILD_SETTINGS),
+      // Absolute: ctrl and hydra run in their own package directories and must find one place.
+      ...(env.FERRY_BUILD_STORAGE_DIR?.trim()
+        ? { FERRY_BUILD_STORAGE_DIR: path.resolve(base, env.FERRY_BUILD_STORAGE_DIR.trim()) }
+        : {}),
+    },
   };
 };

@@ -147,6 +147,8 @@ export const startStack = async (
       cwd: path.join(APPS, "ctrl"),
       env: {
         ...shared,
+        ...config.buildSettings,
+        ...options.env,
         FERRY_API_PORT: String(config.apiPort),
         FERRY_RESTATE_INGRESS_URL: restate.ingressUrl,
         FERRY_BOOTSTRAP_TOKEN: apiKey,
@@ -179,7 +181,13 @@ export const startStack = async (
       cwd: path.join(APPS, "hydra"),
       env: {
         ...shared,
+        ...config.buildSettings,
+        ...options.env,
         FERRY_DATABASE_URL: databaseUrl,
+        FERRY_RESTATE_INGRESS_URL: restate.ingressUrl,
+        // PGlite is one session behind its socket: more connections add no parallelism, and
+        // their statements interleave on it (see @ferry/db pglite.ts).
+        FERRY_DATABASE_POOL_SIZE: "1",
         FERRY_HYDRA_PORT: String(config.hydraPort),
         FERRY_INSTANCE_LABELS: `ferry.installation=${installation}`,
         ...(secretKeys === undefined ? {} : { FERRY_SECRET_KEYS: secretKeys }),

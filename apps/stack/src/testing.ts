@@ -2,16 +2,22 @@
  * The whole stack for other packages' end-to-end tests (the CLI, the embedded library's
  * example, batch operations): every port free and chosen here, a temporary data directory,
  * the parts' output kept for failure messages, and a stop that also removes the
- * installation's containers and the data directory.
+ * installation's containers and the data directory. With it, what those tests do to the running
+ * stack: Connect clients with its API key (./testing/api.ts), requests to frontline with a
+ * deployment's Host (./testing/frontline.ts) and uploads of build contexts (./testing/upload.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { makeDockerEngine } from "@ferry/containers";
+import { type DockerEngine, makeDockerEngine } from "@ferry/containers";
 import { removeContainersByLabels } from "@ferry/containers/testing";
 import { loadStackConfig } from "./config.ts";
 import { type Stack, startStack } from "./stack.ts";
+
+export * from "./testing/api.ts";
+export * from "./testing/frontline.ts";
+export * from "./testing/upload.ts";
 
 /** A TCP port nobody listens on now (the OS picks it). */
 export const freePort = () =>
@@ -75,4 +81,13 @@ export const startTestStack = async (options: TestStackOptions = {}): Promise<Te
     rmSync(dataDir, { recursive: true, force: true });
   };
   return { ...stack, output, dispose };
+};
+
+/** A client of the engine the stack runs deployments on; without one, fails saying why. */
+export const engineOf = (stack: Pick<Stack, "engineUrl" | "engineProblem">): DockerEngine => {
+  if (stack.engineUrl === undefined)
+    throw new Error(
+      `the stack has no container engine: ${stack.engineProblem ?? "no reason given"}`,
+    );
+  return makeDockerEngine({ url: stack.engineUrl });
 };

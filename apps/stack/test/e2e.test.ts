@@ -3,102 +3,42 @@
  * ctrl with its embedded PGlite, hydra, Podman), driven through the public API
  * with a client generated from the proto.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import http from "node:http";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { DeploymentService, DeploymentStatus, ProjectService } from "@ferry/api";
-import { makeDockerEngine } from "@ferry/containers";
-import { exitingImage, removeContainersByLabels, webServerImage } from "@ferry/containers/testing";
+import { DeploymentStatus, ProjectService } from "@ferry/api";
+import { exitingImage, webServerImage } from "@ferry/containers/testing";
 import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadStackConfig } from "../src/config.ts";
 import { startChild } from "../src/processes.ts";
-import { type Stack, startStack } from "../src/stack.ts";
+import {
+  clientsOf,
+  engineOf,
+  freePort,
+  viaFrontline as frontlineGet,
+  ownHostname,
+  serves as servesVia,
+  startTestStack,
+  type TestStack,
+  untilTerminal as terminal,
+} from "../src/testing.ts";
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
+let stack: TestStack;
 
-let stack: Stack;
-let dataDir: string;
-const output: Array<string> = [];
+const clients = () => clientsOf(stack);
 
-const bearer =
-  (token: string): Interceptor =>
-  (next) =>
-  (request) => {
-    request.header.set("authorization", `Bearer ${token}`);
-    return next(request);
-  };
+const engine = () => engineOf(stack);
 
-const clients = () => {
-  const transport = createConnectTransport({
-    baseUrl: stack.apiUrl,
-    httpVersion: "1.1",
-    interceptors: [bearer(stack.apiKey)],
-  });
-  return {
-    projects: createClient(ProjectService, transport),
-    deployments: createClient(DeploymentService, transport),
-  };
-};
-
-const engine = () => makeDockerEngine({ url: stack.engineUrl ?? "" });
-
-const TERMINAL = new Set([
-  DeploymentStatus.READY,
-  DeploymentStatus.FAILED,
-  DeploymentStatus.CANCELLED,
-  DeploymentStatus.SUPERSEDED,
-]);
-
-const untilTerminal = async (id: string, timeoutMs = 150_000) => {
-  const { deployments } = clients();
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { deployment } = await deployments.getDeployment({ deploymentId: id });
-    if (deployment && TERMINAL.has(deployment.status)) return deployment;
-    if (Date.now() > deadline)
-      throw new Error(`deployment ${id} not terminal: ${deployment?.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-};
+const untilTerminal = (id: string, timeoutMs?: number) => terminal(clients(), id, timeoutMs);
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "ferry-e2e-"));
-  const config = loadStackConfig({
-    FERRY_DATA_DIR: dataDir,
-    FERRY_API_PORT: String(await freePort()),
-    FERRY_HYDRA_PORT: String(await freePort()),
-    FERRY_FRONTLINE_PORT: String(await freePort()),
-    FERRY_RESTATE_INGRESS_PORT: String(await freePort()),
-    FERRY_RESTATE_ADMIN_PORT: String(await freePort()),
-    FERRY_RESTATE_NODE_PORT: String(await freePort()),
-    FERRY_LOG_LEVEL: "info",
-  });
-  stack = await startStack(config, {
-    onLine: (part, line) => output.push(`[${part}] ${line}`),
-    say: () => undefined,
-  });
+  stack = await startTestStack({ name: "ferry-e2e" });
   expect(stack.engineUrl).toBeDefined();
 });
 
 afterAll(async () => {
-  // Containers first: stop() also stops the Podman service the stack started.
-  if (stack?.engineUrl)
-    await removeContainersByLabels(engine(), { "ferry.installation": stack.installation });
-  await stack?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack?.dispose();
 });
 
 describe("the stack, end to end", () => {
@@ -206,41 +146,10 @@ describe("the stack, end to end", () => {
   });
 });
 
-/** GET / through frontline with this Host: status and body. */
-const viaFrontline = (host: string, path = "/") =>
-  new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const request = http.get(
-      `${stack.frontlineUrl}${path}`,
-      { headers: { host }, timeout: 5_000 },
-      (response) => {
-        let body = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk: string) => {
-          body += chunk;
-        });
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: body.trim() }));
-      },
-    );
-    request.once("timeout", () => request.destroy(new Error("timeout")));
-    request.once("error", reject);
-  });
-
-/** Polls until frontline serves `content` for `host` (a route change is pushed within ms). */
-const serves = async (host: string, content: string, withinMs = 2_000) => {
-  const deadline = Date.now() + withinMs;
-  let last = { status: 0, body: "" };
-  while (Date.now() < deadline) {
-    last = await viaFrontline(host);
-    if (last.status === 200 && last.body === content) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`${host} served ${last.status} "${last.body}", not "${content}"`);
-};
+const viaFrontline = (host: string) => frontlineGet(stack.frontlineUrl, host);
+const serves = (host: string, content: string) => servesVia(stack.frontlineUrl, host, content);
 
 describe("traffic through frontline", () => {
-  const ownHostname = (d: { hostnames: ReadonlyArray<string>; id: string }) =>
-    d.hostnames.find((h) => h.includes(d.id.slice(4).toLowerCase())) ?? "";
-
   it("deploy, rollback, deploy while pinned, promote: live and per-deployment hostnames serve the right version", async () => {
     const { projects, deployments } = clients();
     const { project } = await projects.createProject({ name: "Shop", slug: "shop" });
@@ -322,6 +231,7 @@ describe("traffic through frontline", () => {
 
   it("a second frontline process receives the same pushed changes", async () => {
     const port = await freePort();
+    const secondOutput: Array<string> = [];
     const second = startChild({
       name: "frontline-2",
       entry: path.resolve(import.meta.dirname, "../../frontline/src/main.ts"),
@@ -330,9 +240,12 @@ describe("traffic through frontline", () => {
         PATH: process.env.PATH,
         FERRY_FRONTLINE_PORT: String(port),
         FERRY_CTRL_URL: stack.apiUrl,
-        FERRY_INTERNAL_TOKEN: readFileSync(path.join(dataDir, "internal-token"), "utf8").trim(),
+        FERRY_INTERNAL_TOKEN: readFileSync(
+          path.join(stack.dataDir, "internal-token"),
+          "utf8",
+        ).trim(),
       },
-      onLine: (line) => output.push(`[frontline-2] ${line}`),
+      onLine: (line) => secondOutput.push(line),
     });
     try {
       const { projects, deployments } = clients();
@@ -349,22 +262,15 @@ describe("traffic through frontline", () => {
       const secondServes = async (content: string) => {
         const deadline = Date.now() + 10_000;
         for (;;) {
-          const answer = await new Promise<string>((resolve, reject) => {
-            const request = http.get(
-              `http://127.0.0.1:${port}/`,
-              { headers: { host: live }, timeout: 2_000 },
-              (response) => {
-                let body = "";
-                response.on("data", (chunk: Buffer) => {
-                  body += chunk.toString();
-                });
-                response.on("end", () => resolve(body.trim()));
-              },
-            );
-            request.once("error", reject);
-          }).catch(() => "");
+          const answer = await frontlineGet(`http://127.0.0.1:${port}`, live).then(
+            (a) => a.body,
+            () => "",
+          );
           if (answer === content) return;
-          if (Date.now() > deadline) throw new Error(`second frontline served "${answer}"`);
+          if (Date.now() > deadline)
+            throw new Error(
+              `second frontline served "${answer}"\n${secondOutput.slice(-20).join("\n")}`,
+            );
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       };
