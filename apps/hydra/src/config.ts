@@ -6,7 +6,7 @@
  * | -------------------------------------- | --------------------------------- | ----------------------------------------------------------- |
  * | `FERRY_DATABASE_URL` / `DATABASE_URL`  | (embedded PGlite)                 | PostgreSQL URL; for the embedded stack, the URL of the PGlite socket served by the process that owns the data directory |
  * | `FERRY_DATA_DIR`                       | `.ferry/data`                     | without a URL: hydra opens the embedded PGlite in `$FERRY_DATA_DIR/pglite` itself (only if no other process has it) |
- * | `FERRY_DATABASE_POOL_SIZE`             | 4                                 | connections to PostgreSQL (a PGlite socket accepts 4 in all) |
+ * | `FERRY_DATABASE_POOL_SIZE`             | 4                                 | connections to PostgreSQL (use 1 on the embedded PGlite: one session)|
  * | `FERRY_CONTAINER_ENGINE_URL` / `DOCKER_HOST` | `unix:///run/podman/podman.sock` | Docker Engine API (Podman or Docker)                        |
  * | `FERRY_CONTAINER_STOP_TIMEOUT_SECONDS` | 10                                | SIGTERM grace period when a container is removed            |
  * | `FERRY_INSTANCE_LABELS`                | (none)                            | `k=v,k2=v2`: extra labels on every container; reconciliation only looks at containers that carry them |

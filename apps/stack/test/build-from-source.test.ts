@@ -309,7 +309,7 @@ describe("errors a user can act on", () => {
       archive: () => tarGzBytes(context()),
       dockerfilePath: "docker/Dockerfile",
       message:
-        'no Dockerfile at "docker/Dockerfile" in the source archive; there is one at "Dockerfile": deploy with --dockerfile Dockerfile',
+        'no Dockerfile at "docker/Dockerfile" in the source archive; there is one at "Dockerfile": set the Dockerfile path (build_context.dockerfile_path; ferry deploy --dockerfile) to Dockerfile',
     },
     {
       name: "dockerfile-syntax",

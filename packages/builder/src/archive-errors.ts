@@ -103,6 +103,10 @@ export class ArchiveEntryUnsafe extends Schema.TaggedError<ArchiveEntryUnsafe>()
   }
 }
 
+/** How a user names the Dockerfile: the API field, and the CLI flag that sets it. */
+const DOCKERFILE_SETTING =
+  "the Dockerfile path (build_context.dockerfile_path; ferry deploy --dockerfile)";
+
 /** The zip-bomb guard: the archive expands past the configured bounds. */
 export class ArchiveExpandsTooLarge extends Schema.TaggedError<ArchiveExpandsTooLarge>()(
   "ArchiveExpandsTooLarge",
@@ -136,10 +140,10 @@ export class DockerfileNotFound extends Schema.TaggedError<DockerfileNotFound>()
         : `. Everything in the archive is under ${this.wrapperDirectory}/: create it from inside that directory (tar -czf source.tar.gz -C ${this.wrapperDirectory} .) so that paths in the Dockerfile match`;
     const [first, ...rest] = this.candidates;
     if (first === undefined)
-      return `${at}, and none elsewhere in it; add a Dockerfile at the root of the archive, or pass its path with --dockerfile <path>`;
+      return `${at}, and none elsewhere in it; add a Dockerfile at the root of the archive, or set ${DOCKERFILE_SETTING} to its path`;
     if (rest.length === 0)
-      return `${at}; there is one at ${JSON.stringify(first)}: deploy with --dockerfile ${first}${wrapper}`;
-    return `${at}; found ${this.candidates.map((c) => JSON.stringify(c)).join(", ")}: pass the one to build with --dockerfile <path>${wrapper}`;
+      return `${at}; there is one at ${JSON.stringify(first)}: set ${DOCKERFILE_SETTING} to ${first}${wrapper}`;
+    return `${at}; found ${this.candidates.map((c) => JSON.stringify(c)).join(", ")}: set ${DOCKERFILE_SETTING} to the one to build${wrapper}`;
   }
 }
 
@@ -158,9 +162,9 @@ export class DockerfileUnusable extends Schema.TaggedError<DockerfileUnusable>()
       case "outside-context":
         return `the Dockerfile path ${path} must be a relative path inside the source archive (no leading "/" and no "..")`;
       case "not-a-file":
-        return `${path} in the source archive is a directory, not a Dockerfile; pass the file's path with --dockerfile <path>`;
+        return `${path} in the source archive is a directory, not a Dockerfile; set ${DOCKERFILE_SETTING} to the file's path`;
       case "symlink":
-        return `${path} in the source archive is a symbolic link; pass the path of the file it points to with --dockerfile <path>`;
+        return `${path} in the source archive is a symbolic link; set ${DOCKERFILE_SETTING} to the path of the file it points to`;
       case "too-large":
         return `the Dockerfile ${path} is larger than ${formatBytes(this.limitBytes ?? 0)}; is it really a Dockerfile?`;
       default:

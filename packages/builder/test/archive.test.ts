@@ -208,7 +208,7 @@ describe("refusals", () => {
     );
     expect(one._tag).toBe("DockerfileNotFound");
     expect(one.message).toBe(
-      `no Dockerfile at "Dockerfile" in the source archive; there is one at "app/Dockerfile": deploy with --dockerfile app/Dockerfile. Everything in the archive is under app/: create it from inside that directory (tar -czf source.tar.gz -C app .) so that paths in the Dockerfile match`,
+      `no Dockerfile at "Dockerfile" in the source archive; there is one at "app/Dockerfile": set the Dockerfile path (build_context.dockerfile_path; ferry deploy --dockerfile) to app/Dockerfile. Everything in the archive is under app/: create it from inside that directory (tar -czf source.tar.gz -C app .) so that paths in the Dockerfile match`,
     );
     const several = await refusal(
       await files.tarGz([
@@ -218,13 +218,13 @@ describe("refusals", () => {
       ]),
     );
     expect(several.message).toBe(
-      `no Dockerfile at "Dockerfile" in the source archive; found "api/api.Dockerfile", "web/Containerfile": pass the one to build with --dockerfile <path>`,
+      `no Dockerfile at "Dockerfile" in the source archive; found "api/api.Dockerfile", "web/Containerfile": set the Dockerfile path (build_context.dockerfile_path; ferry deploy --dockerfile) to the one to build`,
     );
     const none = await refusal(await files.tarGz([{ name: "README.md", content: "hi" }]), {
       dockerfile: "deploy/Dockerfile",
     });
     expect(none.message).toBe(
-      `no Dockerfile at "deploy/Dockerfile" in the source archive, and none elsewhere in it; add a Dockerfile at the root of the archive, or pass its path with --dockerfile <path>`,
+      `no Dockerfile at "deploy/Dockerfile" in the source archive, and none elsewhere in it; add a Dockerfile at the root of the archive, or set the Dockerfile path (build_context.dockerfile_path; ferry deploy --dockerfile) to its path`,
     );
   });
 
