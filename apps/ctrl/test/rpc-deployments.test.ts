@@ -7,7 +7,12 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { CreateDeploymentRequestSchema, GitCommitInfoSchema } from "@ferry/api";
 import { DeploymentStatus, DeploymentStepStatus, EnvironmentKind, RouteKind } from "@ferry/api";
-import { type DeploymentId, DeploymentRepository, RouteRepository } from "@ferry/domain";
+import {
+  type DeploymentId,
+  DeploymentRepository,
+  NOT_UPLOADED_HINT,
+  RouteRepository,
+} from "@ferry/domain";
 import {
   IN_MEMORY_STORAGE_URL,
   TEST_BUILD_CONTEXT_LIMITS,
@@ -172,7 +177,7 @@ describe("DeploymentService", () => {
       await expectError(
         client.deployments.createDeployment({ projectId, environmentSlug: "production", source }),
         Code.NotFound,
-        `build context "${key}" not found`,
+        `build context "${key}" not found: ${NOT_UPLOADED_HINT}`,
       );
       await world.run(uploadBuildContext(key));
       const created = await client.deployments.createDeployment({

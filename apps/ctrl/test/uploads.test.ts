@@ -16,7 +16,7 @@ import {
   ProjectService,
 } from "@ferry/api";
 import { createTestDatabase, type TestDatabase } from "@ferry/db/testing";
-import { BuildStorage } from "@ferry/domain";
+import { BuildStorage, NOT_UPLOADED_HINT } from "@ferry/domain";
 import { InMemoryWorkflowEngine, type WorkflowEngineControl } from "@ferry/domain/testing";
 import { generateKey } from "@ferry/secret-box";
 import { Effect, Layer, type ManagedRuntime, TestClock, TestContext } from "effect";
@@ -129,7 +129,7 @@ describe("build context uploads", () => {
     await expectError(
       deployFrom(web, url.buildContextPath),
       Code.NotFound,
-      `build context "${url.buildContextPath}" not found`,
+      `build context "${url.buildContextPath}" not found: ${NOT_UPLOADED_HINT}`,
     );
 
     expect(await upload(url, archive(1000))).toEqual({
@@ -239,7 +239,11 @@ describe("build context uploads", () => {
     const tampered = url.uploadUrl.replace(`max=${MAX}`, `max=${MAX * 10}`);
     const refused = await fetch(tampered, { method: "PUT", body: archive(10) });
     expect(refused.status).toBe(403);
-    await expectError(deployFrom(web, key), Code.NotFound, `build context "${key}" not found`);
+    await expectError(
+      deployFrom(web, key),
+      Code.NotFound,
+      `build context "${key}" not found: ${NOT_UPLOADED_HINT}`,
+    );
   });
 
   it("keeps the API behind its key while uploads need none", async () => {

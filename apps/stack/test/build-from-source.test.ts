@@ -262,7 +262,7 @@ describe("errors a user can act on", () => {
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).code).toBe(Code.NotFound);
     expect((error as ConnectError).rawMessage).toBe(
-      `build context "${buildContextPath}" not found`,
+      `build context "${buildContextPath}" not found: nothing was uploaded to it, or the upload did not finish: PUT the archive to the URL CreateUploadUrl returned, then create the deployment`,
     );
   });
 

@@ -50,9 +50,12 @@ export type ResourceKind = typeof ResourceKind.Type;
 export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
   resource: ResourceKind,
   id: Schema.String,
+  /** What the user can do about it, when there is something more to say than "not found". */
+  hint: Schema.optional(Schema.String),
 }) {
   override get message(): string {
-    return `${this.resource} "${this.id}" not found`;
+    const base = `${this.resource} "${this.id}" not found`;
+    return this.hint === undefined ? base : `${base}: ${this.hint}`;
   }
 }
 

@@ -25,6 +25,9 @@ import {
 } from "../validation/create-deployment.ts";
 import { requireEnvironmentBySlug, requireProject } from "./lookups.ts";
 
+/** Why a build context path the project owns can be missing: the upload never happened or failed. */
+export const NOT_UPLOADED_HINT =
+  "nothing was uploaded to it, or the upload did not finish: PUT the archive to the URL CreateUploadUrl returned, then create the deployment";
 export interface CreateDeploymentResult {
   readonly deploymentId: Deployment["id"];
   readonly status: DeploymentStatus;
@@ -120,7 +123,9 @@ export const createDeployment = (
           ),
         );
       if (Option.isNone(stored))
-        return yield* Effect.fail(new NotFound({ resource: "build context", id: key }));
+        return yield* Effect.fail(
+          new NotFound({ resource: "build context", id: key, hint: NOT_UPLOADED_HINT }),
+        );
       // An upload URL bounds the size only when it can (a presigned S3 PUT without a declared
       // size cannot): the limit holds here for every storage.
       const { maxSizeBytes } = yield* BuildContextLimits;
