@@ -286,6 +286,8 @@ describe("a build job", () => {
     if (state.status !== "failed") return;
     expect(state.failure.kind).toBe("timeout");
     expect(state.failure.message).toBe("the build did not finish within 3 s and was stopped");
-    expect(state.failure.outputTail).toContain("sleeping");
+    // The output so far comes with the failure. How far the build got in 3 s depends on the
+    // machine's load (the RUN may not have started), so only its first steps are certain.
+    expect((state.failure.outputTail ?? []).join("\n")).toMatch(/STEP \d+\/\d+/);
   });
 });
