@@ -344,7 +344,10 @@ describe("DeploymentService", () => {
         ids.push(await deploy(String(i)));
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
-      const preview = await deploy("p", { environmentSlug: "preview" });
+      const preview = await deploy("p", {
+        environmentSlug: "preview",
+        gitCommit: { commitSha: "abc1234", branch: "feature/login" },
+      });
       await world.run(becomeReady(world.acme, ids[0] as DeploymentId));
 
       const newestFirst = [preview, ...ids].sort().reverse();
@@ -372,6 +375,13 @@ describe("DeploymentService", () => {
         environmentSlug: "preview",
       });
       expect(previews.deployments.map((d) => d.id)).toEqual([preview]);
+      const onBranch = await client.deployments.listDeployments({
+        projectId,
+        branch: "feature/login",
+      });
+      expect(onBranch.deployments.map((d) => d.id)).toEqual([preview]);
+      const onOtherBranch = await client.deployments.listDeployments({ projectId, branch: "main" });
+      expect(onOtherBranch.deployments).toEqual([]);
       const readyOnes = await client.deployments.listDeployments({
         projectId,
         statuses: [DeploymentStatus.READY, DeploymentStatus.FAILED],
@@ -417,9 +427,9 @@ describe("DeploymentService", () => {
         'environment "staging" not found',
       );
       await expectError(
-        client.deployments.listDeployments({ projectId, branch: "main" }),
-        Code.Unimplemented,
-        "branch: filtering deployments by branch is not supported yet; leave branch empty and filter the page",
+        client.deployments.listDeployments({ projectId, branch: "feature/../x" }),
+        Code.InvalidArgument,
+        "branch: must not contain '..', '//' or '@{'",
       );
     });
   });

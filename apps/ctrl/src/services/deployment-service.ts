@@ -6,7 +6,6 @@
  * to their use case is shared with the embedded library (@ferry/deployment-service).
  */
 import type { ServiceImpl } from "@connectrpc/connect";
-import { Code, ConnectError } from "@connectrpc/connect";
 import * as pb from "@ferry/api";
 import {
   getDeploymentDetails,
@@ -52,16 +51,12 @@ export const deploymentService = (rpc: Rpc): ServiceImpl<typeof pb.DeploymentSer
   },
 
   async listDeployments(request, context) {
-    if (request.branch !== "")
-      throw new ConnectError(
-        "branch: filtering deployments by branch is not supported yet; leave branch empty and filter the page",
-        Code.Unimplemented,
-      );
     const page = await rpc.run(context, (workspaceId) =>
       listDeploymentDetails(workspaceId, {
         projectId: request.projectId,
         environmentSlug: request.environmentSlug,
         statuses: request.statuses.map(statusFilter),
+        branch: request.branch,
         pageSize: clampPageSize(request.pageSize, MAX_PAGE_SIZE),
         pageToken: request.pageToken,
       }),

@@ -194,6 +194,7 @@ export const DeploymentRepositoryLive = Layer.effect(
               ...(q.statuses === undefined || q.statuses.length === 0
                 ? {}
                 : { status: { in: [...q.statuses] } }),
+              ...(q.branch === undefined ? {} : { gitBranch: q.branch }),
               ...(q.beforeId === undefined ? {} : { id: { lt: q.beforeId } }),
             },
             orderBy: { id: "desc" },

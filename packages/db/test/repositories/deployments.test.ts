@@ -328,7 +328,7 @@ describe.each(testDatabaseKinds())("DeploymentRepository on %s", (kind) => {
   });
 
   describe("list", () => {
-    it("filters by environment and statuses, newest first, by page", async () => {
+    it("filters by environment, statuses and branch, newest first, by page", async () => {
       await run(
         Effect.gen(function* () {
           const tenant = yield* createTenant();
@@ -338,7 +338,10 @@ describe.each(testDatabaseKinds())("DeploymentRepository on %s", (kind) => {
             environmentSlug: "preview",
             status: "BUILDING",
           });
-          const d3 = yield* createDeployment(tenant, { status: "READY" });
+          const d3 = yield* createDeployment(tenant, {
+            status: "READY",
+            gitCommit: { commitSha: "abc1234", branch: "feature/login" },
+          });
           // Another project of the workspace, and another workspace: never listed here.
           const sibling = yield* createTenant(tenant.workspace);
           yield* createDeployment(sibling);
@@ -364,6 +367,8 @@ describe.each(testDatabaseKinds())("DeploymentRepository on %s", (kind) => {
             yield* ids({ environmentId: tenant.preview.id, statuses: ["BUILDING", "PENDING"] }),
           ).toStrictEqual([d2.id]);
           expect(yield* ids({ statuses: ["CANCELLED"] })).toStrictEqual([]);
+          expect(yield* ids({ branch: "feature/login" })).toStrictEqual([d3.id]);
+          expect(yield* ids({ branch: "feature" })).toStrictEqual([]);
           expect(yield* ids({ limit: 2 })).toStrictEqual([d4.id, d3.id]);
           expect(yield* ids({ limit: 2, beforeId: d3.id })).toStrictEqual([d2.id, d1.id]);
           expect(yield* ids({ limit: 1, beforeId: d3.id })).toStrictEqual([d2.id]);

@@ -26,6 +26,8 @@ export interface DeploymentQuery {
   readonly environmentId?: EnvironmentId;
   /** Any of these; empty or absent means every status. */
   readonly statuses?: ReadonlyArray<DeploymentStatus>;
+  /** Only deployments of this git branch. */
+  readonly branch?: string;
   readonly limit: number;
   /** Only deployments with an id strictly below this one: the next page, newest first. */
   readonly beforeId?: DeploymentId;

@@ -481,6 +481,7 @@ export const InMemoryDeploymentRepository = Layer.effect(
                 (query.statuses === undefined ||
                   query.statuses.length === 0 ||
                   query.statuses.includes(d.status)) &&
+                (query.branch === undefined || d.gitCommit?.branch === query.branch) &&
                 (query.beforeId === undefined || d.id < query.beforeId),
             )
             .sort(newestFirst)

@@ -7,6 +7,7 @@ import { DeploymentRepository } from "../ports/deployments.ts";
 import type { EnvironmentRepository, ProjectRepository } from "../ports/projects.ts";
 import { decodeRequest } from "../validation/decode.ts";
 import { Slug } from "../validation/dns-label.ts";
+import { BranchName } from "../validation/git-commit.ts";
 import { parseProjectId, requireEnvironmentBySlug, requireProject } from "./lookups.ts";
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -43,6 +44,7 @@ const ListRequest = Schema.Struct({
   projectId: Schema.String,
   environmentSlug: Schema.optional(Slug),
   statuses: Schema.optionalWith(Schema.Array(StatusFilter), { default: () => [] }),
+  branch: Schema.optional(BranchName),
   pageSize: Schema.optionalWith(
     Schema.Number.pipe(
       Schema.filter(
@@ -60,6 +62,8 @@ export interface ListDeploymentsRequest {
   readonly projectId: string;
   readonly environmentSlug?: string;
   readonly statuses?: ReadonlyArray<string>;
+  /** Only deployments of this git branch (empty: every branch). */
+  readonly branch?: string;
   readonly pageSize?: number;
   readonly pageToken?: string;
 }
@@ -82,6 +86,7 @@ export const listDeployments = (
     const input = yield* decodeRequest(ListRequest)({
       ...request,
       ...(request.environmentSlug === "" ? { environmentSlug: undefined } : {}),
+      ...(request.branch === "" ? { branch: undefined } : {}),
     });
     const projectId = yield* parseProjectId("projectId")(input.projectId);
     let beforeId: DeploymentId | undefined;
@@ -105,6 +110,7 @@ export const listDeployments = (
       projectId: project.id,
       ...(environment === undefined ? {} : { environmentId: environment.id }),
       statuses: input.statuses,
+      ...(input.branch === undefined ? {} : { branch: input.branch }),
       limit: limit + 1,
       ...(beforeId === undefined ? {} : { beforeId }),
     });
