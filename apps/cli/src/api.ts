@@ -99,7 +99,14 @@ export const connectCodeName = (code: Code): string =>
  * field and is meant for people), the Connect code, and the exit code. CliErrors pass through;
  * anything else is unexpected (a bug): exit 1 with its message.
  */
-export const describeApiError = (error: unknown, apiUrl?: string): CliError => {
+export const describeApiError = (
+  error: unknown,
+  apiUrl?: string,
+  options: {
+    /** What to do about an Unavailable server; default: retry with the same idempotency key. */
+    readonly retryHint?: string;
+  } = {},
+): CliError => {
   if (error instanceof CliError) return error;
   const where = apiUrl === undefined ? "the Ferry server" : `the Ferry server at ${apiUrl}`;
   const network = networkErrorCode(error);
@@ -122,7 +129,7 @@ export const describeApiError = (error: unknown, apiUrl?: string): CliError => {
     case Code.Unavailable:
     case Code.DeadlineExceeded:
       return new CliError(
-        `${where} is unavailable: ${message} (retry; with the same --idempotency-key where the command has one)`,
+        `${where} is unavailable: ${message} (${options.retryHint ?? "retry; with the same --idempotency-key where the command has one"})`,
         ExitCode.Unreachable,
         name,
       );

@@ -11,7 +11,7 @@ import type { Command } from "commander";
 import { type Api, createApi } from "./api.ts";
 import type { ExitCode } from "./exit-codes.ts";
 import type { Io } from "./io.ts";
-import { resolveSettings, type Settings } from "./settings.ts";
+import { configFilePath, resolveSettings, type Settings } from "./settings.ts";
 
 export interface GlobalOptions {
   readonly apiUrl?: string | undefined;
@@ -40,9 +40,21 @@ export interface Cli {
 export const createCli = (io: Io): Cli => {
   let exitCode = 0;
   const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
+  // Settings are resolved more than once per command; each warning is printed once.
+  const warned = new Set<string>();
+  const warn = (message: string) => {
+    if (warned.has(message)) return;
+    warned.add(message);
+    io.stderr.write(`ferry: warning: ${message}\n`);
+  };
   const settings = (command: Command) => {
     const options = globals(command);
-    return resolveSettings({ apiUrl: options.apiUrl, apiKey: options.apiKey }, io.env);
+    return resolveSettings(
+      { apiUrl: options.apiUrl, apiKey: options.apiKey },
+      io.env,
+      configFilePath(io.env),
+      warn,
+    );
   };
   return {
     io,

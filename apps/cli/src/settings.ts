@@ -6,7 +6,7 @@
  * environment points at another server, the stored key is not used (a stored credential never
  * leaks to a server it was not saved for).
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { usageError } from "./errors.ts";
@@ -61,8 +61,15 @@ export const normalizeApiUrl = (value: string, source: string): string => {
   return url.href.replace(/\/+$/, "");
 };
 
-/** Reads the config file; undefined when there is none. A damaged file is a usage error. */
-export const readConfigFile = (file: string): ConfigFile | undefined => {
+/**
+ * Reads the config file; undefined when there is none. A damaged file is a usage error. A file
+ * that group or others may read is still used (like ssh's config), but `warn` says so: it holds
+ * an API key.
+ */
+export const readConfigFile = (
+  file: string,
+  warn: (message: string) => void = () => undefined,
+): ConfigFile | undefined => {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -70,6 +77,11 @@ export const readConfigFile = (file: string): ConfigFile | undefined => {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw usageError(`cannot read the config file ${file}: ${(error as Error).message}`);
   }
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) !== 0)
+    warn(
+      `the config file ${file} holds an API key and is readable by others (mode ${mode.toString(8).padStart(4, "0")}); run \`chmod 600 ${file}\` or \`ferry login\` again`,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -88,13 +100,18 @@ export const readConfigFile = (file: string): ConfigFile | undefined => {
   };
 };
 
-/** Writes the config file with mode 0600 (its directory 0700), replacing it atomically. */
+/**
+ * Writes the config file with mode 0600 in its directory with mode 0700, replacing it
+ * atomically. Both modes are set even when the directory or file already existed with others.
+ */
 export const writeConfigFile = (file: string, config: ConfigFile): void => {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  chmodSync(path.dirname(file), 0o700);
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   chmodSync(temporary, 0o600);
   renameSync(temporary, file);
+  chmodSync(file, 0o600);
 };
 
 /**
@@ -105,6 +122,7 @@ export const resolveSettings = (
   flags: SettingsFlags,
   env: Environment,
   configFile: string = configFilePath(env),
+  warn: (message: string) => void = () => undefined,
 ): Settings => {
   const flagUrl = nonEmpty(flags.apiUrl);
   const envUrl = nonEmpty(env.FERRY_API_URL);
@@ -116,7 +134,9 @@ export const resolveSettings = (
         : undefined;
   const explicitKey = nonEmpty(flags.apiKey) ?? nonEmpty(env.FERRY_API_KEY);
   const stored =
-    explicitUrl !== undefined && explicitKey !== undefined ? undefined : readConfigFile(configFile);
+    explicitUrl !== undefined && explicitKey !== undefined
+      ? undefined
+      : readConfigFile(configFile, warn);
 
   const apiUrl = explicitUrl ?? stored?.apiUrl;
   if (apiUrl === undefined)

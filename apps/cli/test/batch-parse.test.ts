@@ -76,7 +76,7 @@ describe("parseBatchFile", () => {
     expect(file?.entries[1]?.fieldAt.dir).toEqual({ line: 13, col: 10 });
     const keys = file?.entries.map((entry) => entry.idempotencyKey) ?? [];
     expect(new Set(keys).size).toBe(5);
-    for (const key of keys) expect(key).toMatch(/^ferry-batch-v1:[0-9a-f]{64}$/);
+    for (const key of keys) expect(key).toMatch(/^ferry-batch-v2:[0-9a-f]{64}$/);
   });
 
   it("gives the same keys to the same entries, from anywhere, and new keys when they change", () => {
@@ -96,6 +96,15 @@ describe("parseBatchFile", () => {
     // A new run label changes every key.
     const rerun = keys(GOOD.replace("release-42", "release-43"));
     expect(rerun?.some((key, index) => key === first?.[index])).toBe(false);
+  });
+
+  it("gives another batch file with the same entry names other keys (its base name counts)", () => {
+    const keysOf = (file: string, baseDir: string) =>
+      parseBatchFile(GOOD, { path: file, baseDir }).file?.entries.map((e) => e.idempotencyKey);
+    const release = keysOf("release.yaml", "/srv/batch");
+    expect(keysOf("deploy/release.yaml", "/elsewhere")).toEqual(release);
+    const hotfix = keysOf("hotfix.yaml", "/srv/batch");
+    expect(hotfix?.some((key, index) => key === release?.[index])).toBe(false);
   });
 
   it("reads JSON too, with JSON's lines and columns", () => {

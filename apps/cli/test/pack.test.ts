@@ -3,7 +3,15 @@
  * directory excluded with a `!` exception inside it, and the Dockerfile and .dockerignore
  * sent even when excluded. The archive itself is read back with tar.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { list } from "tar";
@@ -124,5 +132,31 @@ describe("packDirectory", () => {
     );
     const noDir = await refusal(packDirectory(path.join(dir, "nope")));
     expect((noDir as CliError).message).toMatch(/nope is not a directory to deploy/);
+  });
+
+  it("gives two packs of the same tree the same digest, whatever the times; another for new content", async () => {
+    const dir = fixture({
+      Dockerfile: "FROM scratch\n",
+      "src/app.js": "1\n",
+      ".dockerignore": "*.log\n",
+      "x.log": "a",
+    });
+    const first = await packDirectory(dir);
+    first.remove();
+    const later = new Date(Date.now() + 3_600_000);
+    utimesSync(path.join(dir, "src/app.js"), later, later);
+    writeFileSync(path.join(dir, "x.log"), "ignored files do not count");
+    const second = await packDirectory(dir);
+    second.remove();
+    expect(second.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(second.digest).toBe(first.digest);
+    writeFileSync(path.join(dir, "src/app.js"), "2\n");
+    const changed = await packDirectory(dir);
+    changed.remove();
+    expect(changed.digest).not.toBe(first.digest);
+    chmodSync(path.join(dir, "src/app.js"), 0o755);
+    const executable = await packDirectory(dir);
+    executable.remove();
+    expect(executable.digest).not.toBe(changed.digest);
   });
 });

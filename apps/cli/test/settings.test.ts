@@ -1,5 +1,13 @@
 /** Where the server and key come from: flags, then environment, then `ferry login`'s file. */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -88,6 +96,29 @@ describe("resolveSettings", () => {
       apiUrl: "http://a.example",
       apiKey: "k",
     });
+  });
+
+  it("tightens the modes of a config file and directory that already existed", () => {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+    chmodSync(path.dirname(file), 0o755);
+    writeFileSync(file, "{}", { mode: 0o644 });
+    chmodSync(file, 0o644);
+    writeConfigFile(file, { apiUrl: "http://a.example", apiKey: "k" });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+  });
+
+  it("warns about a config file others can read, and still uses it", () => {
+    writeConfigFile(file, { apiUrl: "http://a.example", apiKey: "k" });
+    const warnings: Array<string> = [];
+    expect(resolveSettings({}, {}, file, (m) => warnings.push(m)).apiKey).toBe("k");
+    expect(warnings).toEqual([]);
+    chmodSync(file, 0o640);
+    expect(resolveSettings({}, {}, file, (m) => warnings.push(m)).apiKey).toBe("k");
+    expect(warnings).toEqual([
+      `the config file ${file} holds an API key and is readable by others (mode 0640); run \`chmod 600 ${file}\` or \`ferry login\` again`,
+    ]);
+    expect(warnings.join("")).not.toContain('"k"');
   });
 
   it("finds the config file under XDG_CONFIG_HOME, else ~/.config", () => {

@@ -3,15 +3,19 @@
  * failure becomes a `failed` outcome with the server's (or the CLI's) message.
  *
  * A re-run must not repeat what an earlier run completed (docs/decisions/0019-batch.md):
- * - deploy: the entry's idempotency key is looked up first (the deployment the previous report
- *   names, else the project environment's deployments); if a deployment has it, nothing is
- *   packed, uploaded or created: the entry is `skipped` and that deployment is followed to its
- *   end. Otherwise CreateDeployment carries the key, so a retried call cannot create two.
+ * - deploy: the environment and regions are checked first (nothing is uploaded for a request
+ *   the server would refuse); a directory is packed (its key includes the packed content's
+ *   digest, keys.ts); then the key is looked up (the deployment the previous report names,
+ *   else the project environment's deployments); if a deployment has it, nothing is uploaded
+ *   or created: the entry is `skipped` and that deployment is followed to its end. Otherwise
+ *   CreateDeployment carries the key, so a retried call cannot create two.
  * - promote, rollback, cancel: skipped when the previous report records the same key as done;
  *   else promote and rollback are skipped when the project is already in the asked-for state,
  *   and otherwise sent with the key (within Restate's 24 hours a repeat of the key answers the
- *   first call and changes nothing). A rollback without a target reuses the target the previous
- *   report recorded for the key (the same request), else the default target.
+ *   first call and changes nothing). Past those 24 hours the report is the only record that a
+ *   promote or rollback ran: commands/batch.ts refuses a report it cannot read, warns when
+ *   there is none, and rewrites it after every entry. A rollback without a target reuses the
+ *   target the previous report recorded for the key (the same request), else the default.
  * - cancel: CancelDeployment is idempotent; an already cancelled deployment is `skipped`.
  */
 import { type Deployment, DeploymentStatus } from "@ferry/api";
@@ -19,9 +23,11 @@ import { type Api, describeApiError, getDeployment } from "../api.ts";
 import { followDeployment } from "../deploy/follow.ts";
 import { gitCommitInfo, readGitMetadata } from "../deploy/git.ts";
 import { packDirectory } from "../deploy/pack.ts";
+import { checkDeployTarget } from "../deploy/target.ts";
 import { uploadContext } from "../deploy/upload.ts";
 import { defaultRollbackTarget } from "../rollback-target.ts";
 import { isTerminal, statusName, statusWithMessage } from "../status.ts";
+import { contentKey } from "./keys.ts";
 import type { DeploymentRef, Entry, Operation } from "./model.ts";
 import { type EntryOutcome, isSuccess, outcomeOf, type ResolvedRequest } from "./outcome.ts";
 import type { EntryPlan } from "./plan.ts";
@@ -35,6 +41,8 @@ export interface ExecutionContext {
   /** What the previous report of this file recorded, by idempotency key. */
   readonly previous: ReadonlyMap<string, EntryOutcome>;
   readonly now: () => number;
+  /** Something the user should know that does not fail the entry (stderr). */
+  readonly warn: (entry: Entry, message: string) => void;
 }
 
 type Fields = Parameters<typeof outcomeOf>[1];
@@ -89,24 +97,39 @@ const deploy = async (
   context: ExecutionContext,
 ): Promise<Fields> => {
   const { api } = context;
-  const existing = await findByKey(context, projectId, operation.env, entry.idempotencyKey);
+  const { project } = await api.projects.getProject({
+    key: { case: "projectId", value: projectId },
+  });
+  if (project === undefined) throw new Error(`GetProject returned no project ${projectId}`);
+  // Before anything is packed or uploaded: a refused request must not leave an upload behind.
+  await checkDeployTarget(api, project, operation.env, operation.regions);
+  const source = operation.source;
+  // A directory's key includes the digest of what would be deployed: it is packed first (on
+  // this machine, cheap), and an unchanged directory is found by its key and not uploaded.
+  const packed =
+    source.kind === "dir"
+      ? await packDirectory(source.absoluteDir, { dockerfile: source.dockerfile })
+      : undefined;
+  const key =
+    packed === undefined ? entry.idempotencyKey : contentKey(entry.idempotencyKey, packed.digest);
+  let existing: Deployment | undefined;
   let deploymentId: string;
-  if (existing !== undefined) deploymentId = existing.id;
-  else if (operation.source.kind === "image") {
-    const created = await api.deployments.createDeployment({
-      projectId,
-      environmentSlug: operation.env,
-      source: { case: "dockerImage", value: operation.source.image },
-      regions: [...operation.regions],
-      idempotencyKey: entry.idempotencyKey,
-    });
-    deploymentId = created.deploymentId;
-  } else {
-    const source = operation.source;
-    const packed = await packDirectory(source.absoluteDir, { dockerfile: source.dockerfile });
-    try {
-      const buildContextPath = await uploadContext(api, projectId, packed);
+  try {
+    existing = await findByKey(context, projectId, operation.env, key);
+    if (existing !== undefined) deploymentId = existing.id;
+    else if (source.kind === "image") {
+      const created = await api.deployments.createDeployment({
+        projectId,
+        environmentSlug: operation.env,
+        source: { case: "dockerImage", value: source.image },
+        regions: [...operation.regions],
+        idempotencyKey: key,
+      });
+      deploymentId = created.deploymentId;
+    } else {
+      if (packed === undefined) throw new Error("a directory entry was not packed");
       const git = await readGitMetadata(source.absoluteDir);
+      const buildContextPath = await uploadContext(api, projectId, packed);
       const created = await api.deployments.createDeployment({
         projectId,
         environmentSlug: operation.env,
@@ -115,13 +138,19 @@ const deploy = async (
           value: { buildContextPath, dockerfilePath: packed.dockerfile },
         },
         regions: [...operation.regions],
-        idempotencyKey: entry.idempotencyKey,
-        ...(git === undefined ? {} : { gitCommit: gitCommitInfo(git) }),
+        idempotencyKey: key,
+        ...(git === undefined
+          ? {}
+          : {
+              gitCommit: gitCommitInfo(git, context.now(), (message) =>
+                context.warn(entry, message),
+              ),
+            }),
       });
       deploymentId = created.deploymentId;
-    } finally {
-      packed.remove();
     }
+  } finally {
+    packed?.remove();
   }
   let final: Deployment;
   try {
@@ -136,6 +165,7 @@ const deploy = async (
     if (!context.signal.aborted) throw error;
     return {
       result: "failed",
+      idempotencyKey: key,
       deploymentId,
       message: `interrupted while waiting; the deployment goes on (ferry watch ${deploymentId}), and running the file again picks it up`,
     };
@@ -144,6 +174,7 @@ const deploy = async (
   const earlier = existing === undefined ? "" : "an earlier run created it; ";
   return {
     result: ready ? (existing === undefined ? "succeeded" : "skipped") : "failed",
+    idempotencyKey: key,
     deploymentId,
     status: statusName(final.status),
     message: ready

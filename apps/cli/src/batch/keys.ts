@@ -1,23 +1,33 @@
 /**
  * Idempotency keys of batch entries. A key is a hash of what makes the entry the same
- * operation: the file's `run` label, the entry's name and its operation with its fields as
- * normalized by the parser (defaults filled in, regions sorted, a directory as written in the
- * file, not where it is on this machine). So:
+ * operation: the batch file's base name, its `run` label, the entry's name and its operation
+ * with its fields as normalized by the parser (defaults filled in, regions sorted, an image
+ * reference and a directory as written in the file, not where it is on this machine), and for
+ * a directory deploy the digest of the packed context. So:
  *
  * - re-running the same file (from any checkout, any machine, the same workspace) sends the
  *   same keys: completed operations are not repeated;
- * - editing an entry (another image tag, another target) or renaming it gives it a new key:
- *   it runs again;
- * - changing `run` gives every entry a new key: the whole file runs again.
+ * - editing an entry (another image reference, another target) or renaming it gives it a new
+ *   key: it runs again; so does a directory whose packed content changed;
+ * - changing `run`, or renaming the file, gives every entry a new key: the whole file runs
+ *   again; two files with the same entry names do not share keys.
  *
- * A directory's contents are not part of the key: deploying `dir: ./web` again after changing
- * the code needs a new `run` label (or a new entry name).
+ * An image is keyed by its reference as written: a re-run does not deploy a mutable tag
+ * (`:latest`) again after it moved; use a digest (`@sha256:...`) or change `run`.
  */
 import { createHash } from "node:crypto";
 import type { DeploymentRef, Operation } from "./model.ts";
 
 /** Printable ASCII without spaces, well under the API's 255 characters. */
-const KEY_PREFIX = "ferry-batch-v1:";
+const KEY_PREFIX = "ferry-batch-v2:";
+
+/** What every key of one batch file shares. */
+export interface KeyScope {
+  /** The batch file's base name (`release.yaml`), not its directory. */
+  readonly file: string;
+  /** The file's `run` label ("" when it has none). */
+  readonly run: string;
+}
 
 const ref = (value: DeploymentRef | undefined) =>
   value === undefined ? null : value.kind === "id" ? value.id : `@${value.name}`;
@@ -41,8 +51,16 @@ const canonical = (operation: Operation): ReadonlyArray<unknown> => {
   }
 };
 
-export const entryIdempotencyKey = (run: string, name: string, operation: Operation): string =>
-  KEY_PREFIX +
-  createHash("sha256")
-    .update(JSON.stringify([run, name, canonical(operation)]))
-    .digest("hex");
+const keyOf = (parts: ReadonlyArray<unknown>): string =>
+  KEY_PREFIX + createHash("sha256").update(JSON.stringify(parts)).digest("hex");
+
+/**
+ * The entry's key. For a directory deploy this is only the key of its description: the key
+ * sent is `contentKey(thisKey, digest)`, known once the directory is packed.
+ */
+export const entryIdempotencyKey = (scope: KeyScope, name: string, operation: Operation): string =>
+  keyOf([scope.file, scope.run, name, canonical(operation)]);
+
+/** A directory deploy's key: its entry key and the digest of the packed context (pack.ts). */
+export const contentKey = (entryKey: string, contextDigest: string): string =>
+  keyOf([entryKey, contextDigest]);

@@ -52,8 +52,7 @@ export interface EntryOutcome {
 /** An outcome with the entry's identity filled in. */
 export const outcomeOf = (
   entry: Entry,
-  fields: Partial<Omit<EntryOutcome, "name" | "line" | "operation" | "idempotencyKey">> &
-    Pick<EntryOutcome, "result">,
+  fields: Partial<Omit<EntryOutcome, "name" | "line" | "operation">> & Pick<EntryOutcome, "result">,
 ): EntryOutcome => ({
   name: entry.name,
   line: entry.at.line,
@@ -65,6 +64,7 @@ export const outcomeOf = (
   status: fields.status ?? "",
   message: fields.message ?? "",
   durationMs: fields.durationMs ?? 0,
-  idempotencyKey: entry.idempotencyKey,
+  // A directory deploy's key includes its content's digest, known only once packed.
+  idempotencyKey: fields.idempotencyKey ?? entry.idempotencyKey,
   request: fields.request ?? {},
 });

@@ -379,7 +379,11 @@ export const parseBatchFile = (text: string, options: ParseOptions): ParseResult
       at: entryAt,
       fieldAt,
       operation,
-      idempotencyKey: entryIdempotencyKey(run, name, operation),
+      idempotencyKey: entryIdempotencyKey(
+        { file: path.basename(options.path), run },
+        name,
+        operation,
+      ),
     };
   }
 

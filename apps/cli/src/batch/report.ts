@@ -5,6 +5,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { usageError } from "../errors.ts";
 import { type EntryOutcome, type EntryResult, isSuccess, RESULTS } from "./outcome.ts";
 
 export const REPORT_VERSION = 1;
@@ -52,19 +53,53 @@ export const writeReport = (file: string, report: BatchReport): void => {
 };
 
 /**
- * The previous report's entries by idempotency key; empty when there is none or it cannot be
- * read (it is only a hint: the server's state decides what is done).
+ * The entries of a report written while the run goes on: those finished so far, then what the
+ * previous report recorded for every other key. A run that dies (killed, a lost machine) leaves
+ * a report that still records every traffic operation done so far, by this run or earlier.
  */
-export const readPreviousOutcomes = (file: string): Map<string, EntryOutcome> => {
+export const entriesSoFar = (
+  finished: ReadonlyArray<EntryOutcome>,
+  previous: ReadonlyMap<string, EntryOutcome>,
+): Array<EntryOutcome> => {
+  const keys = new Set(finished.map((outcome) => outcome.idempotencyKey));
+  return [...finished, ...[...previous.values()].filter((old) => !keys.has(old.idempotencyKey))];
+};
+
+/** What the previous report at a path says: whether there is one, and its entries by key. */
+export interface PreviousReport {
+  /** False when no file is at the path: the file is run for the first time (as far as we know). */
+  readonly exists: boolean;
+  readonly outcomes: ReadonlyMap<string, EntryOutcome>;
+}
+
+/**
+ * The previous report at `file`. None is a first run; a file that is there but is not a
+ * readable report of this format is a usage error: it is the record of which traffic
+ * operations ran (see execute.ts), and ignoring it could repeat them.
+ */
+export const readPreviousReport = (file: string): PreviousReport => {
   const byKey = new Map<string, EntryOutcome>();
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT")
+      return { exists: false, outcomes: byKey };
+    throw usageError(
+      `cannot read the previous report ${file}: ${(error as Error).message}; it records what earlier runs did, so fix its permissions (or pass --report)`,
+    );
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
+    parsed = JSON.parse(text);
   } catch {
-    return byKey;
+    parsed = undefined;
   }
-  const report = parsed as Partial<BatchReport> | null;
-  if (report?.version !== REPORT_VERSION || !Array.isArray(report.entries)) return byKey;
+  const report = parsed as Partial<BatchReport> | null | undefined;
+  if (report?.version !== REPORT_VERSION || !Array.isArray(report.entries))
+    throw usageError(
+      `${file} is not a ferry batch report (version ${REPORT_VERSION}); it would be replaced by this run's report: move it away, or pass --report PATH`,
+    );
   for (const entry of report.entries as Array<Partial<EntryOutcome>>) {
     if (typeof entry?.idempotencyKey !== "string") continue;
     byKey.set(entry.idempotencyKey, {
@@ -80,5 +115,5 @@ export const readPreviousOutcomes = (file: string): Map<string, EntryOutcome> =>
       },
     });
   }
-  return byKey;
+  return { exists: true, outcomes: byKey };
 };

@@ -19,6 +19,8 @@ export interface RunOptions {
   /** Called as each entry starts and ends (progress display). */
   readonly onStart?: (entry: Entry) => void;
   readonly onEnd?: (outcome: EntryOutcome) => void;
+  /** A warning about an entry that does not fail it (for example git metadata left out). */
+  readonly onWarning?: (entry: Entry, message: string) => void;
 }
 
 export const runBatch = async (
@@ -34,6 +36,7 @@ export const runBatch = async (
     finished,
     previous: options.previous,
     now: options.now ?? Date.now,
+    warn: (entry, message) => options.onWarning?.(entry, message),
   };
   const settle = (outcome: EntryOutcome) => {
     finished.set(outcome.name, outcome);

@@ -7,12 +7,14 @@ import path from "node:path";
 import type { Command } from "commander";
 import { checkDirectories } from "../batch/local-checks.ts";
 import { type BatchFile, byPosition, formatProblem, type Problem } from "../batch/model.ts";
+import type { EntryOutcome } from "../batch/outcome.ts";
 import { parseBatchFile } from "../batch/parse.ts";
 import { projectResolver } from "../batch/plan.ts";
 import {
   buildReport,
   defaultReportPath,
-  readPreviousOutcomes,
+  entriesSoFar,
+  readPreviousReport,
   writeReport,
 } from "../batch/report.ts";
 import { runBatch } from "../batch/run.ts";
@@ -101,6 +103,9 @@ Operations of one project run one at a time, in file order. Exit 0 when every en
 succeeded or was already done; 1 when any failed or was not run; 2 when the file has
 problems (each printed as FILE:LINE:COL: message; nothing is run).
 
+Keep the report (commit it, or pass the same --report each time): the server remembers a
+promote or rollback for a day only, and a run without the report repeats older ones.
+
 Examples:
   $ ferry batch release.yaml --dry-run
   $ ferry batch release.yaml --concurrency 8 --report out/release.json
@@ -157,7 +162,16 @@ Examples:
         throw usageError(
           `the report's directory ${reportDir} does not exist; create it or pass another --report`,
         );
-      const previous = readPreviousOutcomes(reportPath);
+      const previous = readPreviousReport(reportPath);
+      // Restate keeps a promote's or rollback's idempotency key for a day only: past that, the
+      // report is the only record that one ran (decision 0019).
+      const traffic = batch.entries.filter((entry) =>
+        ["promote", "rollback"].includes(entry.operation.op),
+      );
+      if (!previous.exists && traffic.length > 0)
+        io.stderr.write(
+          `ferry: no report at ${reportPath}: promote and rollback entries run as on a first run. Keep the report this run writes (commit it, or pass the same --report next time): without it, a later run repeats traffic changes made more than a day before.\n`,
+        );
       const interrupt = new AbortController();
       const onSigint = () => interrupt.abort();
       process.once("SIGINT", onSigint);
@@ -167,17 +181,35 @@ Examples:
       const say = (line: string) => {
         if (!json) io.stderr.write(`${line}\n`);
       };
+      const finished: Array<EntryOutcome> = [];
+      // Rewritten after each entry, so a run that dies still leaves the record of what it did.
+      const writeSoFar = () =>
+        writeReport(
+          reportPath,
+          buildReport({
+            file,
+            run: batch.run,
+            startedAt: startedAt.toISOString(),
+            finishedAt: new Date().toISOString(),
+            entries: entriesSoFar(finished, previous.outcomes),
+          }),
+        );
       let outcomes: Awaited<ReturnType<typeof runBatch>>;
       try {
         outcomes = await runBatch(api, batch, {
           concurrency,
-          previous,
+          previous: previous.outcomes,
           signal: interrupt.signal,
           onStart: (entry) => say(`start  ${entry.name} (${entry.operation.op})`),
-          onEnd: (outcome) =>
+          onEnd: (outcome) => {
+            finished.push(outcome);
+            writeSoFar();
             say(
               `[${++ended}/${total}] ${outcome.name}: ${outcome.result}${outcome.deploymentId === "" ? "" : ` ${outcome.deploymentId}`} (${formatDuration(outcome.durationMs)})${outcome.message === "" ? "" : ` ${outcome.message}`}`,
-            ),
+            );
+          },
+          onWarning: (entry, message) =>
+            io.stderr.write(`ferry: warning: ${entry.name}: ${message}\n`),
         });
       } finally {
         process.removeListener("SIGINT", onSigint);

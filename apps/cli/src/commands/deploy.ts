@@ -3,10 +3,11 @@ import path from "node:path";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CreateDeploymentRequestSchema, Project } from "@ferry/api";
 import type { Command } from "commander";
-import { getDeployment } from "../api.ts";
+import { describeApiError, getDeployment } from "../api.ts";
 import type { Cli } from "../cli.ts";
-import { gitCommitInfo, readGitMetadata } from "../deploy/git.ts";
+import { type GitMetadata, gitCommitInfo, readGitMetadata } from "../deploy/git.ts";
 import { packDirectory } from "../deploy/pack.ts";
+import { checkDeployTarget } from "../deploy/target.ts";
 import { uploadContext } from "../deploy/upload.ts";
 import { usageError } from "../errors.ts";
 import { followToEnd } from "../follow-to-end.ts";
@@ -96,8 +97,22 @@ Examples:
           : undefined;
       let source: Source;
       let project: Project;
+      let git: GitMetadata | undefined;
+      // A directory deploy uploads a new context each time: retrying it is a new request, which
+      // the server refuses under the same --idempotency-key.
+      const retryHint =
+        archive === undefined
+          ? undefined
+          : "retry the deploy; it uploads the directory again, so it is a new request: give it a new --idempotency-key, or none";
+      let created: { deploymentId: string };
       try {
         project = await resolveProject(api, options.project);
+        // Checked before the upload: a refused request must not leave an upload behind.
+        await checkDeployTarget(api, project, options.env, options.region);
+        git =
+          options.git && (options.image === undefined || dir !== undefined)
+            ? await readGitMetadata(contextDir)
+            : undefined;
         if (archive === undefined) source = { case: "dockerImage", value: options.image ?? "" };
         else {
           say(
@@ -109,23 +124,26 @@ Examples:
             value: { buildContextPath, dockerfilePath: archive.dockerfile },
           };
         }
+        const request: MessageInitShape<typeof CreateDeploymentRequestSchema> = {
+          projectId: project.id,
+          environmentSlug: options.env,
+          source,
+          regions: options.region,
+          idempotencyKey: options.idempotencyKey ?? "",
+          ...(git === undefined
+            ? {}
+            : {
+                gitCommit: gitCommitInfo(git, Date.now(), (line) =>
+                  io.stderr.write(`ferry: warning: ${line}\n`),
+                ),
+              }),
+        };
+        created = await api.deployments.createDeployment(request);
+      } catch (error) {
+        throw retryHint === undefined ? error : describeApiError(error, api.apiUrl, { retryHint });
       } finally {
         archive?.remove();
       }
-
-      const git =
-        options.git && (options.image === undefined || dir !== undefined)
-          ? await readGitMetadata(contextDir)
-          : undefined;
-      const request: MessageInitShape<typeof CreateDeploymentRequestSchema> = {
-        projectId: project.id,
-        environmentSlug: options.env,
-        source,
-        regions: options.region,
-        idempotencyKey: options.idempotencyKey ?? "",
-        ...(git === undefined ? {} : { gitCommit: gitCommitInfo(git) }),
-      };
-      const created = await api.deployments.createDeployment(request);
       say(
         `Deployment ${created.deploymentId} of ${project.slug} to ${options.env}${git?.branch === undefined ? "" : ` (${git.branch} ${git.commitSha.slice(0, 7)})`}`,
       );

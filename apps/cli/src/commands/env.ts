@@ -1,5 +1,9 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { EnvironmentVariable, SetEnvironmentVariablesRequestSchema } from "@ferry/api";
+import type {
+  EnvironmentVariable,
+  Project,
+  SetEnvironmentVariablesRequestSchema,
+} from "@ferry/api";
 import type { Command } from "commander";
 import type { Api } from "../api.ts";
 import type { Cli } from "../cli.ts";
@@ -16,24 +20,39 @@ interface EnvOptions {
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-const variablesText = (variables: ReadonlyArray<EnvironmentVariable>) =>
+/** Shown instead of the value of a variable that was secret before this command made it plain. */
+const WAS_SECRET = "(hidden: was secret)";
+
+const variablesText = (
+  variables: ReadonlyArray<EnvironmentVariable>,
+  wasSecret: ReadonlySet<string> = new Set(),
+) =>
   variables.length === 0
     ? "No variables."
     : table(
         ["KEY", "VALUE"],
-        // A secret's value is never shown (the API never returns it either).
-        variables.map((variable) => [variable.key, variable.secret ? "(secret)" : variable.value]),
+        // A secret's value is never shown (the API never returns it either), nor that of a
+        // secret just made plain: it was typed as a secret, and a terminal or CI log keeps it.
+        variables.map((variable) => [
+          variable.key,
+          variable.secret ? "(secret)" : wasSecret.has(variable.key) ? WAS_SECRET : variable.value,
+        ]),
       );
 
 const resultJson = (
   project: { id: string; slug: string },
   environment: string,
   variables: ReadonlyArray<EnvironmentVariable>,
+  wasSecret: ReadonlySet<string> = new Set(),
 ) => ({
   projectId: project.id,
   project: project.slug,
   environment,
-  variables: variables.map(variableJson),
+  variables: variables.map((variable) =>
+    !variable.secret && wasSecret.has(variable.key)
+      ? { key: variable.key, secret: false, value: null }
+      : variableJson(variable),
+  ),
 });
 
 /**
@@ -50,15 +69,21 @@ const applyChange = async (
     "variables" | "deleteKeys"
   >,
   done: string,
+  known?: { readonly project: Project; readonly wasSecret: ReadonlySet<string> },
 ): Promise<void> => {
-  const project = await resolveProject(api, options.project);
+  const project = known?.project ?? (await resolveProject(api, options.project));
+  const wasSecret = known?.wasSecret ?? new Set<string>();
   const response = await api.projects.setEnvironmentVariables({
     projectId: project.id,
     environmentSlug: options.env,
     ...change,
   });
-  cli.result(command, resultJson(project, options.env, response.variables), () =>
-    [`${done} ${project.slug}/${options.env}.`, "", variablesText(response.variables)].join("\n"),
+  cli.result(command, resultJson(project, options.env, response.variables, wasSecret), () =>
+    [
+      `${done} ${project.slug}/${options.env}.`,
+      "",
+      variablesText(response.variables, wasSecret),
+    ].join("\n"),
   );
 };
 
@@ -93,12 +118,19 @@ Examples:
       )
       .argument("<assignments...>", "KEY=VALUE or KEY (value from standard input)")
       .option("--secret", "store the values as secrets: passed to instances, never returned")
+      .option(
+        "--plain",
+        "store the values as plain text, even for a variable that is secret now (default: a secret stays secret)",
+      )
       .addHelpText(
         "after",
         `
 KEY alone: at a terminal the value is typed hidden; otherwise standard input is read to its
 end (one trailing newline dropped). Empty input, or input left open with nothing arriving for
 FERRY_STDIN_TIMEOUT seconds (default 10; 0 waits without limit), is exit 2.
+
+A variable that is secret now stays secret unless --plain is given; its value is not printed
+even then.
 
 Examples:
   $ ferry env set API_URL=https://api.example.com --project web
@@ -108,9 +140,11 @@ Examples:
   ).action(
     async (
       assignments: Array<string>,
-      options: EnvOptions & { secret?: boolean },
+      options: EnvOptions & { secret?: boolean; plain?: boolean },
       command: Command,
     ) => {
+      if (options.secret === true && options.plain === true)
+        throw usageError("--secret and --plain contradict each other: give one");
       const fromStdin = assignments.filter((assignment) => !assignment.includes("="));
       if (fromStdin.length > 1)
         throw usageError(
@@ -134,12 +168,28 @@ Examples:
       // The server and key are checked before a value is read: nobody types a secret only to
       // learn that no server is configured.
       const api = cli.api(command);
+      // What is secret now: setting it again without --secret must not make it plain (and
+      // print it) by accident. This also checks the project and environment before a value is
+      // typed.
+      const project = await resolveProject(api, options.project);
+      const current = await api.projects.listEnvironmentVariables({
+        projectId: project.id,
+        environmentSlug: options.env,
+      });
+      const secretNow = new Set(
+        current.variables.filter((variable) => variable.secret).map((variable) => variable.key),
+      );
+      const kept = given.filter(({ key }) => secretNow.has(key) && options.plain !== true);
+      if (options.secret !== true && kept.length > 0)
+        cli.io.stderr.write(
+          `ferry: ${kept.map(({ key }) => key).join(", ")} ${kept.length === 1 ? "is" : "are"} secret and stay${kept.length === 1 ? "s" : ""} secret (--plain stores ${kept.length === 1 ? "it" : "them"} as plain text)\n`,
+        );
       const variables: Array<{ key: string; value: string; secret: boolean }> = [];
       for (const { key, value } of given)
         variables.push({
           key,
           value: value ?? (await readSecret(cli.io, `Value for ${key}: `, `value for ${key}`)),
-          secret: options.secret === true,
+          secret: options.secret === true || (secretNow.has(key) && options.plain !== true),
         });
       await applyChange(
         cli,
@@ -148,6 +198,7 @@ Examples:
         options,
         { variables },
         `Set ${variables.map((variable) => variable.key).join(", ")} in`,
+        { project, wasSecret: secretNow },
       );
     },
   );

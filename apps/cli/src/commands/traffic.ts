@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { getDeployment } from "../api.ts";
 import type { Cli } from "../cli.ts";
-import { usageError } from "../errors.ts";
+import { CliError, usageError } from "../errors.ts";
+import { ExitCode } from "../exit-codes.ts";
 import { fields } from "../format/text.ts";
 import { resolveProject } from "../projects.ts";
 import { defaultRollbackTarget } from "../rollback-target.ts";
@@ -111,8 +112,13 @@ Examples:
             key: { case: "projectId", value: projectId },
           });
           sourceId = project?.liveDeploymentId ?? "";
+          // A refused precondition (exit 3), as rollback-target.ts says for the same state.
           if (sourceId === "")
-            throw usageError("the project has no live deployment to roll back from");
+            throw new CliError(
+              `project ${project?.slug ?? projectId} has no live deployment, so there is nothing to roll back from`,
+              ExitCode.ApiRefused,
+              "failed_precondition",
+            );
         }
         const result = await api.deployments.rollback({
           sourceDeploymentId: sourceId,

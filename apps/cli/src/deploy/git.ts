@@ -59,11 +59,51 @@ export const readGitMetadata = async (dir: string): Promise<GitMetadata | undefi
   };
 };
 
-/** The CreateDeployment git_commit for this metadata (no branch on a detached HEAD). */
-export const gitCommitInfo = (git: GitMetadata): MessageInitShape<typeof GitCommitInfoSchema> => ({
-  commitSha: git.commitSha,
-  branch: git.branch ?? "",
-  commitMessage: git.message,
-  authorHandle: git.author,
-  timestamp: BigInt(git.committedAt),
-});
+// The server's limits (packages/domain/src/validation/git-commit.ts; the CLI does not depend on
+// the domain package): a request over them is refused, after the context was uploaded.
+const AUTHOR_HANDLE_MAX_BYTES = 256;
+const MIN_COMMIT_TIMESTAMP_MS = 1_000_000_000_000;
+const MAX_COMMIT_CLOCK_SKEW_MS = 60 * 60 * 1000;
+/** Slack for this machine's clock running behind the server's, and for the upload's time. */
+const CLOCK_MARGIN_MS = 10 * 60 * 1000;
+
+/** At most `limit` UTF-8 bytes, cut at a character boundary. */
+export const truncateUtf8 = (text: string, limit: number): string => {
+  if (Buffer.byteLength(text, "utf8") <= limit) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const character of text) {
+    const size = Buffer.byteLength(character, "utf8");
+    if (bytes + size > limit) break;
+    bytes += size;
+    end += character.length;
+  }
+  return text.slice(0, end);
+};
+
+/**
+ * The CreateDeployment git_commit for this metadata (no branch on a detached HEAD), within the
+ * server's limits: an author name over the limit is truncated; a commit time the server would
+ * refuse (more than an hour ahead of `now`, or before 2001, as with SOURCE_DATE_EPOCH=0) is
+ * left out, and `warn` says so.
+ */
+export const gitCommitInfo = (
+  git: GitMetadata,
+  now: number = Date.now(),
+  warn: (message: string) => void = () => undefined,
+): MessageInitShape<typeof GitCommitInfoSchema> => {
+  const futureLimit = now + MAX_COMMIT_CLOCK_SKEW_MS - CLOCK_MARGIN_MS;
+  const timeAccepted = git.committedAt >= MIN_COMMIT_TIMESTAMP_MS && git.committedAt <= futureLimit;
+  if (!timeAccepted)
+    warn(
+      `the commit time of ${git.commitSha.slice(0, 7)} (${new Date(git.committedAt).toISOString()}) is ${git.committedAt > futureLimit ? "more than an hour in the future" : "before 2001"}; it is left out of the deployment's git metadata`,
+    );
+  return {
+    commitSha: git.commitSha,
+    branch: git.branch ?? "",
+    commitMessage: git.message,
+    authorHandle: truncateUtf8(git.author, AUTHOR_HANDLE_MAX_BYTES),
+    // 0 is proto3's "not given".
+    timestamp: timeAccepted ? BigInt(git.committedAt) : 0n,
+  };
+};

@@ -3,14 +3,19 @@
  * `.dockerignore` excludes (Docker's own rules, through @balena/dockerignore, a port of
  * moby's matcher), with the Dockerfile and `.dockerignore` always included (Docker sends them
  * even when they are excluded, because the build needs them). Symlinks are kept as links,
- * never followed. The result is a gzipped tar in a temporary file, removed by `remove()`.
+ * never followed. The result is a gzipped tar in a temporary file, removed by `remove()`, and
+ * a digest of what it holds (paths, kinds, executable bits, contents, link targets), which is
+ * the same for two packs of the same tree: the archive itself is not, since tar and gzip
+ * record modification times.
  */
+import { createHash } from "node:crypto";
 import {
   existsSync,
   lstatSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
 } from "node:fs";
@@ -35,6 +40,11 @@ export interface PackedContext {
   readonly entries: ReadonlyArray<string>;
   /** The Dockerfile's path inside the context, normalized. */
   readonly dockerfile: string;
+  /**
+   * `sha256:` + hex of the packed tree's content (see contextDigest): equal for equal trees,
+   * whatever the files' modification times.
+   */
+  readonly digest: string;
   /** Deletes the temporary file (and its directory). */
   readonly remove: () => void;
 }
@@ -88,6 +98,30 @@ export const contextEntries = (dir: string, dockerfile: string): Array<string> =
   return entries;
 };
 
+/**
+ * A digest of the context as the build sees it, stable across runs and machines: for each
+ * entry in sorted order its path, its kind, for a file whether it is executable (the one mode
+ * bit git keeps too; umasks differ between checkouts) and the SHA-256 of its bytes, for a
+ * symlink its target. Modification times and owners are left out on purpose.
+ */
+export const contextDigest = (root: string, entries: ReadonlyArray<string>): string => {
+  const hash = createHash("sha256");
+  for (const entry of entries) {
+    const absolute = path.join(root, entry);
+    if (entry.endsWith("/")) hash.update(`d\0${entry}\n`);
+    else {
+      const stats = lstatSync(absolute);
+      if (stats.isSymbolicLink()) hash.update(`l\0${entry}\0${readlinkSync(absolute)}\n`);
+      else {
+        const content = createHash("sha256").update(readFileSync(absolute)).digest("hex");
+        const executable = (stats.mode & 0o111) !== 0 ? "x" : "-";
+        hash.update(`f\0${entry}\0${executable}\0${content}\n`);
+      }
+    }
+  }
+  return `sha256:${hash.digest("hex")}`;
+};
+
 export const packDirectory = async (
   dir: string,
   options: PackOptions = {},
@@ -107,11 +141,13 @@ export const packDirectory = async (
   const temporaryDir = mkdtempSync(path.join(tmpdir(), "ferry-context-"));
   const file = path.join(temporaryDir, "context.tar.gz");
   const remove = () => rmSync(temporaryDir, { recursive: true, force: true });
+  let digest: string;
   try {
     await create(
       { gzip: true, file, cwd: root, portable: true, noDirRecurse: true, follow: false },
       entries.map((entry) => (entry.endsWith("/") ? entry.slice(0, -1) : entry)),
     );
+    digest = contextDigest(root, entries);
   } catch (error) {
     remove();
     throw new CliError(
@@ -120,5 +156,5 @@ export const packDirectory = async (
       "pack_failed",
     );
   }
-  return { path: file, size: statSync(file).size, entries, dockerfile, remove };
+  return { path: file, size: statSync(file).size, entries, dockerfile, digest, remove };
 };
