@@ -98,7 +98,8 @@ it("replaying prisma/migrations gives prisma/schema.prisma (what `pnpm db migrat
   } finally {
     await engine.close();
   }
-});
+  // The schema engine (Wasm) diffs two shadow databases: about 20 s alone, minutes on a busy machine.
+}, 240_000);
 
 /** A copy of prisma/migrations to play with. */
 function copyOfMigrations(): string {

@@ -5,7 +5,8 @@
  * promote, rollback, cancel, watch) is exercised by examples/embedded-service.
  */
 import { readFileSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -17,10 +18,12 @@ import { generateKey } from "@ferry/secret-box";
 import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  BuildStorageRefused,
   createDeploymentService,
   DatabaseSchemaBehind,
   type DeploymentService,
   type DeploymentServiceConfig,
+  InternalError,
   NotFound,
   ServiceClosed,
   ValidationError,
@@ -153,7 +156,8 @@ describe("createDeploymentService", () => {
     } finally {
       await empty.close();
     }
-  });
+    // Two migrations of a fresh PGlite (initdb in Wasm): seconds alone, a minute on a busy machine.
+  }, 240_000);
 
   it("projects: create, get by id and slug, list; a duplicate slug is AlreadyExists", async () => {
     const created = await service.projects.create({ name: "Web", slug: "web" });
@@ -291,6 +295,181 @@ describe("createDeploymentService", () => {
         await onS3.close();
       }
     });
+
+    it("uploadBuildContext: S3 refusing the credentials is BuildStorageRefused (not retryable), naming status and code", async () => {
+      const wrong = await createDeploymentService(
+        configFor({
+          buildStorage: {
+            kind: "s3",
+            ...s3.config,
+            accessKeyId: "NOT-AN-ACCOUNT",
+            secretAccessKey: "wrong-secret-value",
+          },
+        }),
+      );
+      try {
+        const { project } = await wrong.projects.get("web");
+        const error = await rejection(
+          wrong.deployments.uploadBuildContext(project.id, Buffer.from("refused")),
+        );
+        expect(error).toBeInstanceOf(BuildStorageRefused);
+        expect(error).not.toBeInstanceOf(WorkflowUnavailable);
+        expect(error).toMatchObject({ status: 403, code: "InvalidAccessKeyId" });
+        expect((error as Error).message).toBe(
+          "build storage refused the upload (HTTP 403, InvalidAccessKeyId): check buildStorage.accessKeyId; retrying will not help",
+        );
+      } finally {
+        await wrong.close();
+      }
+    });
+  });
+
+  describe("uploadBuildContext on S3 that answers an error", () => {
+    // s3rver does not verify SigV4 signatures, so S3's own answers are played by a real HTTP
+    // server: real S3 puts the canonical request (the presigned URL's path and query) into a
+    // SignatureDoesNotMatch answer, and none of it may reach the caller.
+    const SECRET = "the-secret-access-key";
+    let answer = { status: 403, code: "SignatureDoesNotMatch" };
+    const seen: Array<string> = [];
+    const server = createServer((request, response) => {
+      seen.push(request.url ?? "");
+      request.resume();
+      request.on("end", () => {
+        response.writeHead(answer.status, { "content-type": "application/xml" });
+        response.end(
+          `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${answer.code}</Code><Message>refused</Message><CanonicalRequest>PUT ${request.url}</CanonicalRequest></Error>`,
+        );
+      });
+    });
+    let onS3: DeploymentService;
+    beforeAll(async () => {
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      onS3 = await createDeploymentService(
+        configFor({
+          buildStorage: {
+            kind: "s3",
+            endpoint: `http://127.0.0.1:${port}`,
+            region: "us-east-1",
+            bucket: "ferry-test",
+            accessKeyId: "AKIDEXAMPLE",
+            secretAccessKey: SECRET,
+            forcePathStyle: true,
+          },
+        }),
+      );
+    });
+    afterAll(async () => {
+      await onS3?.close();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    const upload = async () => {
+      const { project } = await onS3.projects.get("web");
+      return rejection(onS3.deployments.uploadBuildContext(project.id, Buffer.from("archive")));
+    };
+
+    it("403 SignatureDoesNotMatch is BuildStorageRefused; neither the secret nor the signature leaks", async () => {
+      answer = { status: 403, code: "SignatureDoesNotMatch" };
+      const error = await upload();
+      expect(error).toBeInstanceOf(BuildStorageRefused);
+      expect(error).toMatchObject({ status: 403, code: "SignatureDoesNotMatch" });
+      expect((error as Error).message).toContain("check buildStorage.secretAccessKey");
+      const signature = new URL(seen.at(-1) ?? "", "http://x").searchParams.get("X-Amz-Signature");
+      expect(signature).toMatch(/^[0-9a-f]{64}$/);
+      const shown = `${(error as Error).message} ${JSON.stringify(error)}`;
+      for (const secret of [signature ?? "", SECRET, "X-Amz-"]) expect(shown).not.toContain(secret);
+    });
+
+    it("403 RequestTimeTooSkewed names the clock", async () => {
+      answer = { status: 403, code: "RequestTimeTooSkewed" };
+      const error = await upload();
+      expect(error).toBeInstanceOf(BuildStorageRefused);
+      expect((error as Error).message).toContain("clock");
+    });
+
+    it("5xx, and 4xx that mean 'not now' (RequestTimeout, 429), are WorkflowUnavailable: retry later", async () => {
+      for (const [status, code] of [
+        [503, "SlowDown"],
+        [500, "InternalError"],
+        [400, "RequestTimeout"],
+        [429, "TooManyRequests"],
+      ] as const) {
+        answer = { status, code };
+        const error = await upload();
+        expect(error).toBeInstanceOf(WorkflowUnavailable);
+        expect((error as Error).message).toBe(
+          `build storage is unavailable: the upload failed (HTTP ${status}, ${code})`,
+        );
+      }
+    });
+  });
+
+  it("uploadBuildContext: S3 that cannot be reached is WorkflowUnavailable", async () => {
+    const unreachable = await createDeploymentService(
+      configFor({
+        buildStorage: {
+          kind: "s3",
+          endpoint: "http://127.0.0.1:9",
+          region: "us-east-1",
+          bucket: "ferry-test",
+          accessKeyId: "AKIDEXAMPLE",
+          secretAccessKey: "the-secret-access-key",
+          forcePathStyle: true,
+        },
+      }),
+    );
+    try {
+      const { project } = await unreachable.projects.get("web");
+      const error = await rejection(
+        unreachable.deployments.uploadBuildContext(project.id, Buffer.from("archive")),
+      );
+      expect(error).toBeInstanceOf(WorkflowUnavailable);
+      expect((error as Error).message).toContain("ECONNREFUSED");
+      expect((error as Error).message).not.toContain("X-Amz-");
+    } finally {
+      await unreachable.close();
+    }
+  });
+
+  it("uploadBuildContext: a local file system failure is InternalError, naming the failure", async () => {
+    // A directory cannot be made under a regular file (ENOTDIR), even as root.
+    const file = path.join(storageDir, "not-a-directory");
+    await writeFile(file, "");
+    const broken = await createDeploymentService(
+      configFor({ buildStorage: { kind: "local", dir: path.join(file, "contexts") } }),
+    );
+    try {
+      const { project } = await broken.projects.get("web");
+      const error = await rejection(
+        broken.deployments.uploadBuildContext(project.id, Buffer.from("archive")),
+      );
+      expect(error).toBeInstanceOf(InternalError);
+      expect((error as Error).message).toMatch(
+        /^internal error: could not write the build context: ENOTDIR: /,
+      );
+    } finally {
+      await broken.close();
+      await rm(file, { force: true });
+    }
+  });
+
+  it("uploadBuildContext: a caller's stream that fails is a ValidationError on body, and leaves no file", async () => {
+    const { project } = await service.projects.get("web");
+    const before = await readdir(storageDir, { recursive: true });
+    const failing = new Readable({ read() {} });
+    failing.push(Buffer.from("half an archive"));
+    setTimeout(() => failing.destroy(new Error("ENOENT: the source file went away")), 20);
+    const error = await rejection(service.deployments.uploadBuildContext(project.id, failing));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).violations).toEqual([
+      {
+        field: "body",
+        message: "the archive stream failed before its end: ENOENT: the source file went away",
+      },
+    ]);
+    expect(await readdir(storageDir, { recursive: true })).toEqual(before);
   });
 
   it("close() ends a watch that is waiting with ServiceClosed (Effect users run use cases on `runtime`)", async () => {
