@@ -10,9 +10,19 @@
  *
  * The library's errors become HTTP answers in one function (`answerError`): its tagged errors
  * say exactly what went wrong, so each maps to one status.
+ *
+ * With a token configured, every request must carry `Authorization: Bearer <token>` (401
+ * otherwise): the service acts with its workspace's full rights, so whoever reaches this
+ * endpoint can deploy, promote and read deployments. config.ts demands a token beyond loopback.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type DeploymentService, NotFound, type WatchedEvent } from "@ferry/deployment-service";
+import { hasToken } from "./auth.ts";
+
+export interface HandlerOptions {
+  /** When set, the bearer token every request must carry. */
+  readonly token?: string | undefined;
+}
 
 const STATUS_OF_TAG: Readonly<Record<string, number>> = {
   ValidationError: 400,
@@ -73,6 +83,15 @@ class BadRequest extends Error {
   readonly _tag = "ValidationError";
 }
 
+/** The request target as a URL; one that does not parse is the client's error. */
+const parseTarget = (target: string | undefined): URL => {
+  try {
+    return new URL(target ?? "/", "http://localhost");
+  } catch {
+    throw new BadRequest("the request target is not a valid URL path");
+  }
+};
+
 const text = (body: Record<string, unknown>, field: string, fallback?: string): string => {
   const value = body[field] ?? fallback;
   if (typeof value !== "string") throw new BadRequest(`${field}: must be a string`);
@@ -132,12 +151,30 @@ const streamEvents = async (
   response.end();
 };
 
+/** A path segment, percent-decoded; malformed encoding (`%zz`) is the client's error. */
+const decodeSegment = (segment: string): string => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequest(`the path segment "${segment}" is not valid percent-encoding`);
+  }
+};
+
 export const makeHandler =
-  (service: DeploymentService) =>
+  (service: DeploymentService, options: HandlerOptions = {}) =>
   async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const url = new URL(request.url ?? "/", "http://localhost");
-    const parts = url.pathname.split("/").filter((part) => part !== "");
+    const { token } = options;
+    if (token !== undefined && !hasToken(request, token)) {
+      response.setHeader("www-authenticate", 'Bearer realm="embedded-service"');
+      return send(response, 401, {
+        error: "Unauthenticated",
+        message:
+          'this endpoint needs "Authorization: Bearer <token>" with the EXAMPLE_TOKEN it was started with',
+      });
+    }
     try {
+      const url = parseTarget(request.url);
+      const parts = url.pathname.split("/").filter((part) => part !== "");
       if (request.method === "POST" && url.pathname === "/deploy") {
         const body = await readJson(request);
         const project = await projectFor(service, text(body, "project"));
@@ -149,7 +186,7 @@ export const makeHandler =
         return send(response, 202, { ...created, projectId: project.id });
       }
       if (parts[0] === "deployments" && parts[1] !== undefined) {
-        const id = decodeURIComponent(parts[1]);
+        const id = decodeSegment(parts[1]);
         if (request.method === "GET" && parts.length === 2) {
           const { deployment, routes, steps, isLive } = await service.deployments.get(id);
           return send(response, 200, {

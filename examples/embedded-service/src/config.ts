@@ -5,10 +5,13 @@
  */
 import path from "node:path";
 import type { DeploymentServiceConfig } from "@ferry/deployment-service";
+import { isLoopback } from "./auth.ts";
 
 export interface ExampleConfig {
   readonly host: string;
   readonly port: number;
+  /** Every request must carry `Authorization: Bearer <token>`; required beyond loopback. */
+  readonly token: string | undefined;
   readonly service: DeploymentServiceConfig;
 }
 
@@ -21,6 +24,9 @@ export class ExampleConfigError extends Error {
     this.name = "ExampleConfigError";
   }
 }
+
+/** A guessable token would make the endpoint as open as none. */
+const MIN_TOKEN_LENGTH = 16;
 
 const value = (env: Env, name: string): string | undefined => {
   const raw = env[name]?.trim();
@@ -42,12 +48,26 @@ export const loadConfig = (env: Env = process.env, cwd = process.cwd()): Example
   const port = Number(value(env, "PORT") ?? "3000");
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     problems.push(`PORT: must be an integer from 0 to 65535 (got ${JSON.stringify(env.PORT)})`);
+  const host = value(env, "HOST") ?? "127.0.0.1";
+  const token = value(env, "EXAMPLE_TOKEN");
+  // The endpoint acts with the full rights of the workspace: open to the network only with a token.
+  if (token === undefined && !isLoopback(host))
+    problems.push(
+      `HOST: ${host} is reachable from other machines, and the example deploys with its workspace's full rights: set EXAMPLE_TOKEN (callers send "Authorization: Bearer <token>"), or listen on 127.0.0.1`,
+    );
+  if (token !== undefined && token.length < MIN_TOKEN_LENGTH)
+    problems.push(
+      `EXAMPLE_TOKEN: must be at least ${MIN_TOKEN_LENGTH} characters (got ${token.length}); e.g. \`openssl rand -hex 32\``,
+    );
+  if (token !== undefined && /\s/.test(token))
+    problems.push("EXAMPLE_TOKEN: must not contain whitespace (it travels in a header)");
   if (problems.length > 0) throw new ExampleConfigError(problems);
 
   const dataDir = path.resolve(cwd, value(env, "FERRY_DATA_DIR") ?? ".ferry/data");
   return {
-    host: value(env, "HOST") ?? "127.0.0.1",
+    host,
     port,
+    token,
     service: {
       database: databaseUrl ?? "",
       poolSize: Number(value(env, "FERRY_DATABASE_POOL_SIZE") ?? "1"),

@@ -3,6 +3,9 @@
  * SIGINT close the HTTP server, then the service (its database pool and listener).
  *
  *   DATABASE_URL=... FERRY_SECRET_KEYS=... pnpm --filter @ferry/example-embedded-service start
+ *
+ * It listens on loopback unless HOST says otherwise, and beyond loopback only with EXAMPLE_TOKEN
+ * (config.ts): the embedded service has its workspace's full rights.
  */
 import { createServer } from "node:http";
 import { createDeploymentService } from "@ferry/deployment-service";
@@ -19,13 +22,13 @@ const main = async () => {
     process.exit(2);
   }
   const service = await createDeploymentService(config.service);
-  const handler = makeHandler(service);
+  const handler = makeHandler(service, { token: config.token });
   const server = createServer((request, response) => void handler(request, response));
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
   process.stdout.write(
-    `embedded-service listening on http://${config.host}:${port} (workspace ${service.workspace.slug})\n`,
+    `embedded-service listening on http://${config.host}:${port} (workspace ${service.workspace.slug}${config.token === undefined ? "" : ", bearer token required"})\n`,
   );
   const stop = () => {
     server.close(() => void service.close().then(() => process.exit(0)));

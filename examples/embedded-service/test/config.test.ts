@@ -38,4 +38,40 @@ describe("loadConfig", () => {
       workspace: "default",
     });
   });
+
+  const required = {
+    DATABASE_URL: "postgresql://127.0.0.1:5432/ferry",
+    FERRY_SECRET_KEYS: "k1:abc",
+  };
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      loadConfig({ ...required, ...env }, "/srv");
+      return [];
+    } catch (error) {
+      if (!(error instanceof ExampleConfigError)) throw error;
+      return error.message.split("\n").slice(1);
+    }
+  };
+
+  it("listens on loopback without a token; beyond loopback only with one", () => {
+    for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"])
+      expect(problemsOf({ HOST: host }), host).toEqual([]);
+    for (const host of ["0.0.0.0", "::", "192.168.1.10", "example.com"]) {
+      const [problem, ...rest] = problemsOf({ HOST: host });
+      expect(rest).toEqual([]);
+      expect(problem).toContain(`HOST: ${host} is reachable from other machines`);
+      expect(problem).toContain("set EXAMPLE_TOKEN");
+    }
+    const token = "a-long-enough-token-0123456789";
+    expect(problemsOf({ HOST: "0.0.0.0", EXAMPLE_TOKEN: token })).toEqual([]);
+    expect(loadConfig({ ...required, HOST: "0.0.0.0", EXAMPLE_TOKEN: token }).token).toBe(token);
+    expect(loadConfig(required).token).toBeUndefined();
+  });
+
+  it("refuses a token that is short enough to guess, without echoing it", () => {
+    const problems = problemsOf({ EXAMPLE_TOKEN: "hunter2" });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain("EXAMPLE_TOKEN: must be at least 16 characters (got 7)");
+    expect(problems[0]).not.toContain("hunter2");
+  });
 });

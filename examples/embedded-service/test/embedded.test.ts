@@ -5,7 +5,6 @@
  *
  *   flock /tmp/ferry-heavy.lock pnpm --filter @ferry/example-embedded-service exec vitest run
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import path from "node:path";
@@ -29,6 +28,7 @@ import {
 } from "@ferry/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeHandler } from "../src/app.ts";
+import { startExample } from "./example-process.ts";
 
 let stack: TestStack;
 let service: DeploymentService;
@@ -297,40 +297,24 @@ describe("the embedded library on a running stack", () => {
   });
 
   it("the example runs as its own process: configured from the environment, stopped by SIGTERM", async () => {
-    const child = spawn(
-      process.execPath,
-      ["--disable-warning=ExperimentalWarning", path.join(import.meta.dirname, "../src/main.ts")],
-      {
-        env: {
-          PATH: process.env.PATH,
-          DATABASE_URL: stack.databaseUrl,
-          FERRY_SECRET_KEYS: stack.secretKeys ?? "",
-          FERRY_RESTATE_INGRESS_URL: stack.restate.ingressUrl,
-          FERRY_RESTATE_ADMIN_URL: stack.restate.adminUrl,
-          FERRY_DATA_DIR: stack.dataDir,
-          PORT: "0",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
+    const { child, output, exited } = startExample({
+      DATABASE_URL: stack.databaseUrl,
+      FERRY_SECRET_KEYS: stack.secretKeys ?? "",
+      FERRY_RESTATE_INGRESS_URL: stack.restate.ingressUrl,
+      FERRY_RESTATE_ADMIN_URL: stack.restate.adminUrl,
+      FERRY_DATA_DIR: stack.dataDir,
+      PORT: "0",
     });
-    child.stderr.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-    });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
     try {
       const deadline = Date.now() + 30_000;
       let url: string | undefined;
       while (url === undefined) {
-        url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
+        url = /listening on (http:\/\/\S+)/.exec(output())?.[1];
         if (url === undefined && (Date.now() > deadline || child.exitCode !== null))
-          throw new Error(`the example did not start:\n${output}`);
+          throw new Error(`the example did not start:\n${output()}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      expect(output).toContain("(workspace default)");
+      expect(output()).toContain("(workspace default)");
       const { project } = await service.projects.get("lib-web");
       const live = (await service.projects.get(project.id)).project.liveDeploymentId ?? "";
       const answer = await fetch(`${url}/deployments/${live}`);

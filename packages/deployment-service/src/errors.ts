@@ -36,3 +36,32 @@ export class InternalError extends Schema.TaggedError<InternalError>()("Internal
     return `internal error: ${this.detail}`;
   }
 }
+
+/** What to check for the S3 error codes that name a configuration problem. */
+const REFUSAL_HINTS: Readonly<Record<string, string>> = {
+  SignatureDoesNotMatch: "check buildStorage.secretAccessKey (and accessKeyId)",
+  InvalidAccessKeyId: "check buildStorage.accessKeyId",
+  RequestTimeTooSkewed: "this machine's clock is too far off; correct it (NTP)",
+  AccessDenied: "the credentials may not write to the bucket; check their policy",
+  NoSuchBucket: "check buildStorage.bucket",
+  AuthorizationHeaderMalformed: "check buildStorage.region",
+  PermanentRedirect: "check buildStorage.region and endpoint",
+};
+
+/**
+ * Build storage (S3) refused the upload: a 3xx or 4xx answer other than a timeout or throttling,
+ * i.e. the configuration is wrong (credentials, bucket, region, the clock) and the same request
+ * will be refused again, so retrying cannot help. `code` is S3's error code ("" when the answer
+ * had none); the presigned URL and its signature are never part of it.
+ */
+export class BuildStorageRefused extends Schema.TaggedError<BuildStorageRefused>()(
+  "BuildStorageRefused",
+  { status: Schema.Number, code: Schema.String },
+) {
+  override get message(): string {
+    const hint =
+      REFUSAL_HINTS[this.code] ??
+      "check buildStorage (endpoint, bucket, region, accessKeyId, secretAccessKey)";
+    return `build storage refused the upload (HTTP ${this.status}${this.code === "" ? "" : `, ${this.code}`}): ${hint}; retrying will not help`;
+  }
+}

@@ -32,7 +32,12 @@ export {
   type WorkflowEngineFactory,
 } from "./composition.ts";
 export type { DeploymentServiceConfig } from "./config.ts";
-export { DatabaseSchemaBehind, InternalError, ServiceClosed } from "./errors.ts";
+export {
+  BuildStorageRefused,
+  DatabaseSchemaBehind,
+  InternalError,
+  ServiceClosed,
+} from "./errors.ts";
 export { effectLogger, type LogSink } from "./logger.ts";
 export {
   type DeploymentDetails,

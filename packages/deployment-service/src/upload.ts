@@ -8,6 +8,12 @@
  * oversized upload leaves nothing. S3: the bytes are spooled to a temporary file first (S3 needs
  * the length before the body), then PUT to the presigned URL; the temporary file is always
  * removed.
+ *
+ * Every failure is tagged, so that a caller can tell "retry" from "fix something": a stream of
+ * the caller's that fails or an archive too large is ValidationError (`body`); S3 refusing the
+ * PUT (3xx/4xx but timeouts and throttling: credentials, bucket, region, clock) is
+ * BuildStorageRefused, which a retry would only repeat; S3 failing (5xx, 408, 429) or
+ * unreachable is WorkflowUnavailable (retry later); a local file system failure is InternalError.
  */
 
 import { createReadStream } from "node:fs";
@@ -21,6 +27,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { fileOf, type Received, receiveToFile, temporaryFileFor } from "@ferry/build-storage";
 import { ValidationError, WorkflowUnavailable } from "@ferry/domain";
 import type { BuildStorageConfig } from "./build-storage.ts";
+import { BuildStorageRefused, InternalError } from "./errors.ts";
 
 /** What uploadBuildContext accepts: the whole archive, or a stream of it. */
 export type BuildContextBody =
@@ -69,16 +76,67 @@ const spool = async (body: BuildContextBody, file: string, maxSizeBytes: number)
   }
   if (received.kind === "too-large") throw tooLarge(maxSizeBytes);
   if (received.kind === "aborted")
-    throw streamError instanceof Error
-      ? streamError
-      : new Error("the build context stream ended before its end (it was closed or destroyed)");
+    throw ValidationError.single(
+      "body",
+      streamError instanceof Error
+        ? `the archive stream failed before its end: ${streamError.message}`
+        : "the archive stream was closed or destroyed before its end",
+    );
   return received.sizeBytes;
 };
 
 const unavailable = (detail: string) =>
   new WorkflowUnavailable({ reason: `build storage is unavailable: ${detail}` });
 
-/** PUTs `file` to a presigned URL; S3 wants the length first, hence the file. */
+/**
+ * 4xx answers that say "not now" rather than "not like this" (the AWS SDKs retry these too):
+ * a request timeout, throttling, a conflicting operation in progress.
+ */
+const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 429]);
+const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  "RequestTimeout",
+  "SlowDown",
+  "Throttling",
+  "OperationAborted",
+]);
+
+/** S3's error code from its XML answer; only a code's characters, so nothing else can leak. */
+const s3ErrorCode = (body: string): string =>
+  /<Code>([A-Za-z0-9.]{1,64})<\/Code>/.exec(body)?.[1] ?? "";
+
+/** A non-2xx answer to the PUT: refused (do not retry) or unavailable (retry later). */
+const answerFailure = (status: number, body: string): BuildStorageRefused | WorkflowUnavailable => {
+  const code = s3ErrorCode(body);
+  if (
+    status >= 300 &&
+    status < 500 &&
+    !TRANSIENT_STATUSES.has(status) &&
+    !TRANSIENT_CODES.has(code)
+  )
+    return new BuildStorageRefused({ status, code });
+  return unavailable(`the upload failed (HTTP ${status}${code === "" ? "" : `, ${code}`})`);
+};
+
+const describeFailure = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === undefined || error.message.startsWith(code)
+    ? error.message
+    : `${code}: ${error.message}`;
+};
+
+const TAGGED = [ValidationError, WorkflowUnavailable, BuildStorageRefused, InternalError];
+
+/** Anything untagged that reaches the caller is a local I/O failure (or a bug): InternalError. */
+const tagged = (error: unknown): unknown =>
+  TAGGED.some((tag) => error instanceof tag)
+    ? error
+    : new InternalError({ detail: `could not write the build context: ${describeFailure(error)}` });
+
+/**
+ * PUTs `file` to a presigned URL (S3 wants the length first, hence the file). Never puts the URL
+ * into an error: its query is a credential.
+ */
 const putFile = (
   url: string,
   headers: Readonly<Record<string, string>>,
@@ -88,32 +146,42 @@ const putFile = (
   new Promise<void>((resolve, reject) => {
     const target = new URL(url);
     const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+    // Reading our own spooled file failed: a local failure, not the network's.
+    let readFailure: Error | undefined;
     const request = send(
       target,
       { method: "PUT", headers: { ...headers, "content-length": String(size) }, timeout: 60_000 },
       (response) => {
         const chunks: Array<Buffer> = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        let length = 0;
+        response.on("data", (chunk: Buffer) => {
+          // An error answer is small; its code comes first. The rest is not kept.
+          if (length < 64 * 1024) chunks.push(chunk);
+          length += chunk.length;
+        });
         response.on("end", () => {
           const status = response.statusCode ?? 0;
           if (status >= 200 && status < 300) resolve();
-          else {
-            // S3's XML error code says why; never the URL (its query is a credential).
-            const code = /<Code>([^<]{1,100})<\/Code>/.exec(Buffer.concat(chunks).toString("utf8"));
-            reject(
-              unavailable(`the upload was refused (HTTP ${status}${code ? `, ${code[1]}` : ""})`),
-            );
-          }
+          else reject(answerFailure(status, Buffer.concat(chunks).toString("utf8")));
         });
         response.on("error", (error) => reject(unavailable(error.message)));
       },
     );
     request.on("timeout", () => request.destroy(new Error("the upload timed out after 60 s")));
     request.on("error", (error) =>
-      reject(error instanceof WorkflowUnavailable ? error : unavailable(error.message)),
+      reject(
+        error === readFailure
+          ? new InternalError({
+              detail: `could not read the spooled build context: ${describeFailure(error)}`,
+            })
+          : unavailable(describeFailure(error)),
+      ),
     );
     createReadStream(file)
-      .on("error", (error) => request.destroy(error))
+      .on("error", (error) => {
+        readFailure = error;
+        request.destroy(error);
+      })
       .pipe(request);
   });
 
@@ -126,15 +194,25 @@ export interface StoreInput {
   readonly maxSizeBytes: number;
 }
 
-/** Writes `body` under `input.key`; nothing is left behind when it fails. */
-export const storeBuildContext = async (
+/**
+ * Writes `body` under `input.key`; nothing is left behind when it fails. Rejects only with tagged
+ * errors (see the top of this file).
+ */
+export const storeBuildContext = (
   input: StoreInput,
   body: BuildContextBody,
-): Promise<UploadedBuildContext> => {
+): Promise<UploadedBuildContext> =>
+  store(input, body).catch((error: unknown) => {
+    throw tagged(error);
+  });
+
+const store = async (input: StoreInput, body: BuildContextBody): Promise<UploadedBuildContext> => {
   const { storage, key, maxSizeBytes } = input;
   if (storage.kind === "local") {
     const file = fileOf(storage.dir, key);
-    if (file === undefined) throw new Error(`build context key "${key}" leaves the storage root`);
+    // The key is CreateUploadUrl's own: one outside the root is a bug, not the caller's input.
+    if (file === undefined)
+      throw new InternalError({ detail: `build context key "${key}" leaves the storage root` });
     await mkdir(path.dirname(file), { recursive: true });
     const temporary = temporaryFileFor(file);
     try {
