@@ -535,7 +535,46 @@ describe("DeploymentService", () => {
       await expectError(
         client.deployments.promote({ targetDeploymentId: v2 }),
         Code.Unavailable,
-        "restate ingress unreachable",
+        /^restate ingress unreachable; retry with idempotency_key=ferry-[0-9a-z]{26} to attach to the operation if it was queued, instead of queuing a second one$/,
+      );
+    });
+
+    it("names the key to retry with when a call without one times out in the queue, and the retry attaches", async () => {
+      const v1 = await deploy("1");
+      await world.run(becomeReady(world.acme, v1));
+      const v2 = await deploy("2");
+      await world.run(becomeReady(world.acme, v2));
+      // The rollback waits in the project's queue past the deadline; Restate still runs it.
+      await world.run(
+        Effect.flatMap(WorkflowEngineControl, (control) =>
+          control.setTimingOut("Restate ingress did not answer within 60000 ms"),
+        ),
+      );
+      const error = await expectError(
+        client.deployments.rollback({ sourceDeploymentId: v2, targetDeploymentId: v1 }),
+        Code.Unavailable,
+        /^Restate ingress did not answer within 60000 ms; retry with idempotency_key=ferry-[0-9a-z]{26} to attach/,
+      );
+      const key = /idempotency_key=(\S+)/.exec(error.rawMessage)?.[1] ?? "";
+      const project = await client.projects.getProject({
+        key: { case: "projectId", value: projectId },
+      });
+      expect(project.project).toMatchObject({ liveDeploymentId: v1, rolledBack: true });
+
+      await world.run(
+        Effect.flatMap(WorkflowEngineControl, (control) => control.setTimingOut(undefined)),
+      );
+      // The retry answers the queued rollback's result (changed: a second run would say false).
+      expect(
+        await client.deployments.rollback({
+          sourceDeploymentId: v2,
+          targetDeploymentId: v1,
+          idempotencyKey: key,
+        }),
+      ).toMatchObject({ liveDeploymentId: v1, rolledBack: true, changed: true });
+      const rollbacks = (await workflowCalls()).filter((call) => call._tag === "rollback");
+      expect(rollbacks.map((call) => "operation" in call && call.operation.idempotencyKey)).toEqual(
+        [key, key],
       );
     });
   });
@@ -572,6 +611,32 @@ describe("DeploymentService", () => {
         Code.NotFound,
         `deployment "${MISSING_DEPLOYMENT}" not found`,
       );
+    });
+
+    it("records CANCELLED itself when Restate no longer has the invocation of a stuck deployment", async () => {
+      const id = await deploy("1");
+      await world.run(walk(id, ["DEPLOYING"]));
+      // The workflow died without recording an end: Restate answers 404/409 to the cancel.
+      await world.run(
+        Effect.flatMap(WorkflowEngineControl, (control) => control.endInvocation("inv_1")),
+      );
+      expect(await client.deployments.cancelDeployment({ deploymentId: id })).toMatchObject({
+        status: DeploymentStatus.CANCELLED,
+        changed: true,
+      });
+      // The answer is true: the deployment is CANCELLED and its running step ended.
+      const { deployment } = await client.deployments.getDeployment({ deploymentId: id });
+      expect(deployment).toMatchObject({
+        status: DeploymentStatus.CANCELLED,
+        errorMessage: "the deployment was cancelled",
+      });
+      expect(deployment?.steps.map((step) => [step.name, step.status])).toEqual([
+        ["DEPLOYING", DeploymentStepStatus.CANCELLED],
+      ]);
+      expect(await client.deployments.cancelDeployment({ deploymentId: id })).toMatchObject({
+        status: DeploymentStatus.CANCELLED,
+        changed: false,
+      });
     });
 
     it("answers Unavailable when the engine cannot cancel", async () => {

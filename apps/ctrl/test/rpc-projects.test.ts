@@ -104,30 +104,42 @@ describe("CreateProject / GetProject / ListProjects", () => {
     );
   });
 
-  it("pages through the workspace's projects", async () => {
-    for (const slug of ["a", "b", "c"]) await client.projects.createProject({ name: slug, slug });
-    const first = await client.projects.listProjects({ pageSize: 2 });
-    expect(first.projects).toHaveLength(2);
-    const second = await client.projects.listProjects({
-      pageSize: 2,
-      pageToken: first.nextPageToken,
-    });
-    expect(second.projects).toHaveLength(1);
-    expect(second.nextPageToken).toBe("");
-    expect(new Set([...first.projects, ...second.projects].map((p) => p.slug))).toEqual(
-      new Set(["a", "b", "c"]),
+  it("pages through the workspace's projects by slug across three pages", async () => {
+    // Created out of slug order: the pages follow the slugs, not the creation time.
+    const created = new Map<string, string>();
+    for (const slug of ["echo", "a-b", "delta", "ab", "charlie"]) {
+      const { project } = await client.projects.createProject({ name: slug, slug });
+      created.set(slug, project?.id ?? "");
+    }
+    // Another workspace's project never shows up.
+    await world.clients(world.globex.token).projects.createProject({ name: "b", slug: "b" });
+    const pages: Array<Array<string>> = [];
+    let pageToken = "";
+    do {
+      const page = await client.projects.listProjects({ pageSize: 2, pageToken });
+      pages.push(page.projects.map((p) => p.slug));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "" && pages.length < 5);
+    expect(pages).toEqual([["a-b", "ab"], ["charlie", "delta"], ["echo"]]);
+    const all = await client.projects.listProjects({ pageSize: 1000 });
+    expect(all.projects.map((p) => [p.slug, p.id])).toEqual(
+      ["a-b", "ab", "charlie", "delta", "echo"].map((slug) => [slug, created.get(slug)]),
     );
-    expect((await client.projects.listProjects({ pageSize: 1000 })).projects).toHaveLength(3);
+    expect(all.nextPageToken).toBe("");
     await expectError(
       client.projects.listProjects({ pageSize: -5 }),
       Code.InvalidArgument,
       "page_size: must be an integer from 1 to 200 (0 means 50)",
     );
-    await expectError(
-      client.projects.listProjects({ pageToken: "nope" }),
-      Code.InvalidArgument,
-      "page_token: is not a token returned by ListProjects",
-    );
+    // "nope", and a token of the format ListProjects returned when it paged newest first:
+    // "1" and the hex of the last project's id.
+    const oldFormat = `1${Buffer.from(created.get("ab") ?? "").toString("hex")}`;
+    for (const token of ["nope", oldFormat])
+      await expectError(
+        client.projects.listProjects({ pageToken: token }),
+        Code.InvalidArgument,
+        "page_token: is not a token returned by ListProjects",
+      );
   });
 });
 

@@ -98,7 +98,14 @@ export class PermissionDenied extends Schema.TaggedError<PermissionDenied>()("Pe
 /** The durable workflow engine could not be reached or refused the request. Retry later. */
 export class WorkflowUnavailable extends Schema.TaggedError<WorkflowUnavailable>()(
   "WorkflowUnavailable",
-  { reason: Schema.String },
+  {
+    reason: Schema.String,
+    /**
+     * The idempotency key the call carried, when a retry with it attaches to the operation
+     * if the engine queued it (Promote, Rollback; a generated key when the client sent none).
+     */
+    idempotencyKey: Schema.optional(Schema.String),
+  },
 ) {
   override get message(): string {
     return this.reason;

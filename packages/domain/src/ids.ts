@@ -100,6 +100,18 @@ export const idTimestamp = (id: string): number => {
 };
 
 /**
+ * A ULID without a kind prefix, for keys that are not ids of the model (upload keys, generated
+ * idempotency keys). Clock and Random, like Ids.layer, so tests get the same value from the
+ * same seed.
+ */
+export const newUlid: Effect.Effect<string> = Effect.gen(function* () {
+  let random = "";
+  for (let i = 0; i < 16; i++)
+    random += CROCKFORD_ALPHABET.charAt(yield* Random.nextIntBetween(0, 32));
+  return `${encodeUlidTime(yield* Clock.currentTimeMillis)}${random}`;
+});
+
+/**
  * Makes ids. The default layer draws time from Effect's `Clock` and
  * randomness from Effect's `Random`, so tests (TestClock, seeded Random) and
  * durable workflows (which supply deterministic time and randomness from the

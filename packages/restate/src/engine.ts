@@ -23,10 +23,12 @@
  * Idempotency keys (Restate scopes them per object key and handler, kept 1 day by default):
  * - deploy: the deployment id; a repeated send answers the first invocation id
  *   ("PreviouslyAccepted") and starts nothing.
- * - promote / rollback: `<workspaceId>:<operation>:<client key>` when the operation has one, so
- *   keys chosen by clients of different workspaces never meet. A repeat while the first call runs
- *   attaches to it; after it, answers its result. Restate does not compare payloads: a reused key
- *   with another target answers the first result.
+ * - promote / rollback: `<workspaceId>:<operation>:<key>` when the operation has one, so keys
+ *   chosen by clients of different workspaces never meet. The domain's use cases always pass
+ *   one (the client's, or a generated `ferry-<ulid>` that the Unavailable answer names), so a
+ *   call that timed out while queued can be retried without queuing a second operation. A
+ *   repeat while the first call runs attaches to it; after it, answers its result. Restate does
+ *   not compare payloads: a reused key with another target answers the first result.
  *
  * Keyed calls are retried by the client on network errors and transient statuses (at most 3
  * attempts, all within `requestTimeoutMs`); calls without a key are never retried, since a retry
@@ -353,7 +355,8 @@ export const makeWorkflowEngine = (config: RestateEngineConfig): WorkflowEngine[
           const text = await response.text();
           // 200 cancelled, 202 cancellation accepted (the handler unwinds and compensates),
           // 404 unknown (never existed, or completed and purged), 409 already completed.
-          if ([200, 202, 404, 409].includes(response.status)) return;
+          if (response.status === 200 || response.status === 202) return "cancelling" as const;
+          if (response.status === 404 || response.status === 409) return "gone" as const;
           throw new clients.HttpCallError(response.status, text, `HTTP ${response.status}`);
         },
       );

@@ -205,24 +205,24 @@ describe("cancel", () => {
       status: ["running", "suspended"],
     });
 
-    expect(Exit.isSuccess(await exitOf(engine.cancel(invocationId)))).toBe(true);
+    expect(await exitOf(engine.cancel(invocationId))).toEqual(Exit.succeed("cancelling"));
     const done = await waitForInvocation(harness.server.adminUrl, invocationId);
     expect(done.completion_result).toBe("failure");
     expect(done.completion_failure).toContain("Cancelled");
 
-    // Cancelling it again (completed now) still succeeds.
-    expect(Exit.isSuccess(await exitOf(engine.cancel(invocationId)))).toBe(true);
+    // Cancelling it again (completed now) still succeeds, and says there was nothing to cancel.
+    expect(await exitOf(engine.cancel(invocationId))).toEqual(Exit.succeed("gone"));
   });
 
-  it("succeeds for a finished and for an unknown invocation", async () => {
+  it("succeeds for a finished and for an unknown invocation, answering gone", async () => {
     const deploymentId = newDeploymentId();
     const started = await exitOf(engine.startDeploy({ ...operation(), deploymentId }));
     if (!Exit.isSuccess(started)) throw new Error("startDeploy failed");
     await waitForInvocation(harness.server.adminUrl, started.value.invocationId);
-    expect(Exit.isSuccess(await exitOf(engine.cancel(started.value.invocationId)))).toBe(true);
+    expect(await exitOf(engine.cancel(started.value.invocationId))).toEqual(Exit.succeed("gone"));
 
     // A well-formed id that Restate never issued.
     const unknown = await exitOf(engine.cancel("inv_1fmRNvSNVxNp5PTqHI4HLJ17HpxzhB3MEV"));
-    expect(Exit.isSuccess(unknown)).toBe(true);
+    expect(unknown).toEqual(Exit.succeed("gone"));
   });
 });

@@ -87,16 +87,30 @@ export const ProjectRepositoryLive = Layer.effect(
         db.project.findUnique({ where: { workspaceId_slug: { workspaceId, slug } } }),
       ).pipe(Effect.map(optionalRow(toProject))),
     list: (workspaceId, page) =>
-      query(() =>
-        db.project.findMany({
-          where: {
-            workspaceId,
-            ...(page.beforeId === undefined ? {} : { id: { lt: page.beforeId } }),
-          },
-          orderBy: { id: "desc" },
-          take: page.limit,
-        }),
-      ).pipe(Effect.map((rows) => rows.map(toProject))),
+      Effect.gen(function* () {
+        // COLLATE "C": byte order whatever the database's collation (an en_US database would
+        // otherwise ignore '-' when comparing), so the order and the keyset condition agree
+        // with the in-memory repository and between databases. Prisma's orderBy cannot
+        // name a collation, hence the ids first, then the rows.
+        const after = page.afterSlug ?? null;
+        const ids = yield* query(
+          () => db.$queryRaw<Array<{ id: string }>>`
+            SELECT "id" FROM "projects"
+            WHERE "workspace_id" = ${workspaceId}
+              AND (${after}::text IS NULL OR "slug" COLLATE "C" > ${after}::text COLLATE "C")
+            ORDER BY "slug" COLLATE "C"
+            LIMIT ${page.limit}`,
+        );
+        if (ids.length === 0) return [];
+        const rows = yield* query(() =>
+          db.project.findMany({ where: { id: { in: ids.map((row) => row.id) } } }),
+        );
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        return ids.flatMap(({ id }) => {
+          const row = byId.get(id);
+          return row === undefined ? [] : [toProject(row)];
+        });
+      }),
     updateSettings: (workspaceId, id, patch, at) =>
       Effect.gen(function* () {
         const updated = yield* query(() =>

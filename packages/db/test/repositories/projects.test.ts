@@ -113,24 +113,42 @@ describe.each(testDatabaseKinds())("on %s", (kind) => {
       ).toBe(0);
     });
 
-    it("lists a workspace's projects newest first, by page", async () => {
+    it("lists a workspace's projects by slug in byte order, by page after a slug", async () => {
       await run(
         Effect.gen(function* () {
-          const { workspace, project: p1 } = yield* createTenant();
+          const workspace = makeWorkspace();
+          yield* (yield* WorkspaceRepository).create(workspace);
           const projects = yield* ProjectRepository;
-          const p2 = makeProject(workspace);
-          const p3 = makeProject(workspace);
-          yield* projects.create(p2, []);
-          yield* projects.create(p3, []);
+          // Created out of slug order; "a-b" and "ab" sort differently under an en_US collation
+          // (which ignores '-') than by bytes ('-' < 'b'): the repository must use bytes.
+          const slugs = ["web", "ab", "a-b", "api-2", "a0", "api"];
+          const created = new Map<string, Project>();
+          for (const slug of slugs) {
+            const project = makeProject(workspace, { slug });
+            yield* projects.create(project, []);
+            created.set(slug, project);
+          }
           // Another workspace's projects never show up.
-          yield* createTenant();
-          const ids = (page: { limit: number; beforeId?: string }) =>
-            Effect.map(projects.list(workspace.id, page), (list) => list.map((p) => p.id));
-          expect(yield* projects.list(workspace.id, { limit: 10 })).toStrictEqual([p3, p2, p1]);
-          expect(yield* ids({ limit: 2 })).toStrictEqual([p3.id, p2.id]);
-          expect(yield* ids({ limit: 2, beforeId: p2.id })).toStrictEqual([p1.id]);
-          expect(yield* ids({ limit: 1, beforeId: p3.id })).toStrictEqual([p2.id]);
-          expect(yield* ids({ limit: 10, beforeId: p1.id })).toStrictEqual([]);
+          const other = makeWorkspace();
+          yield* (yield* WorkspaceRepository).create(other);
+          yield* projects.create(makeProject(other, { slug: "aa" }), []);
+          const listed = (page: { limit: number; afterSlug?: string }) =>
+            Effect.map(projects.list(workspace.id, page), (list) => list.map((p) => p.slug));
+          const bytes = ["a-b", "a0", "ab", "api", "api-2", "web"];
+          expect(yield* projects.list(workspace.id, { limit: 10 })).toStrictEqual(
+            bytes.map((slug) => created.get(slug)),
+          );
+          expect(yield* listed({ limit: 2 })).toStrictEqual(["a-b", "a0"]);
+          expect(yield* listed({ limit: 2, afterSlug: "a0" })).toStrictEqual(["ab", "api"]);
+          expect(yield* listed({ limit: 2, afterSlug: "api" })).toStrictEqual(["api-2", "web"]);
+          expect(yield* listed({ limit: 10, afterSlug: "web" })).toStrictEqual([]);
+          // A slug that no project has still pages from where it would sort.
+          expect(yield* listed({ limit: 10, afterSlug: "aa" })).toStrictEqual([
+            "ab",
+            "api",
+            "api-2",
+            "web",
+          ]);
           expect(yield* projects.list(makeWorkspace().id, { limit: 10 })).toStrictEqual([]);
         }),
       );

@@ -5,10 +5,15 @@ import type { EnvironmentId, ProjectId, WorkspaceId } from "../ids.ts";
 import type { Environment, Project } from "../model/project.ts";
 import type { ProjectSettingsPatch } from "../validation/project-settings.ts";
 
-export interface Page {
+/** A page of a workspace's projects, in slug order. */
+export interface ProjectPage {
   readonly limit: number;
-  /** Only items with an id strictly below this one (ids sort by creation time): newest first. */
-  readonly beforeId?: string;
+  /**
+   * Only projects whose slug sorts strictly after this one. Slugs compare by their bytes
+   * (slugs are ASCII), whatever the database's collation: the order clients see is the same
+   * on every database.
+   */
+  readonly afterSlug?: string;
 }
 
 export class ProjectRepository extends Context.Tag("@ferry/domain/ProjectRepository")<
@@ -28,8 +33,11 @@ export class ProjectRepository extends Context.Tag("@ferry/domain/ProjectReposit
       workspaceId: WorkspaceId,
       slug: string,
     ) => Effect.Effect<Option.Option<Project>>;
-    /** Newest first. */
-    readonly list: (workspaceId: WorkspaceId, page: Page) => Effect.Effect<ReadonlyArray<Project>>;
+    /** Ordered by slug (byte order), ascending. */
+    readonly list: (
+      workspaceId: WorkspaceId,
+      page: ProjectPage,
+    ) => Effect.Effect<ReadonlyArray<Project>>;
     /** Applies the fields present in the patch; None when the project does not exist in the workspace. */
     readonly updateSettings: (
       workspaceId: WorkspaceId,

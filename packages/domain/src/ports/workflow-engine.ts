@@ -15,6 +15,9 @@ export interface TrafficResult {
   readonly changed: boolean;
 }
 
+/** What a cancel found: an invocation that is now being cancelled, or none to cancel. */
+export type CancelOutcome = "cancelling" | "gone";
+
 export interface ProjectOperation {
   readonly workspaceId: WorkspaceId;
   readonly projectId: ProjectId;
@@ -44,7 +47,11 @@ export class WorkflowEngine extends Context.Tag("@ferry/domain/WorkflowEngine")<
         readonly targetDeploymentId: DeploymentId;
       },
     ) => Effect.Effect<TrafficResult, PreconditionFailed | NotFound | WorkflowUnavailable>;
-    /** Cancels a running or queued invocation; its compensation cleans up. */
-    readonly cancel: (invocationId: string) => Effect.Effect<void, WorkflowUnavailable>;
+    /**
+     * Cancels a running or queued invocation; its compensation cleans up. "gone" when the
+     * engine no longer has it (it completed, was purged, or never existed): then no
+     * compensation will run and nothing else records how the deployment ended.
+     */
+    readonly cancel: (invocationId: string) => Effect.Effect<CancelOutcome, WorkflowUnavailable>;
   }
 >() {}

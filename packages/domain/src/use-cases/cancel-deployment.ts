@@ -10,6 +10,10 @@
  * - Otherwise the engine cancels the invocation (durably: the workflow stops at its next step
  *   boundary and its compensation removes what it started and records CANCELLED). A deployment
  *   that was still PENDING is marked CANCELLED here at once, so it can never start.
+ * - When the engine no longer has the invocation (it ended or was purged) while the deployment
+ *   is still non-terminal, no compensation will ever record its end: it is marked CANCELLED
+ *   here and its running step ended CANCELLED, so the answer is true. hydra's reconcile then
+ *   removes whatever containers it left, as for any CANCELLED deployment.
  *
  * Every status write is a compare-and-set: when the deployment moved while we looked (the
  * workflow started it, a newer one superseded it) the decision is taken again on what it is now.
@@ -34,6 +38,9 @@ export interface CancelDeploymentResult {
   /** False when the deployment was already CANCELLED. */
   readonly changed: boolean;
 }
+
+/** The error message of a deployment cancelled here, as the workflow's compensation words it. */
+const CANCELLED_MESSAGE = "the deployment was cancelled";
 
 /** How many times the decision is retaken when the status moves under us (it moves forward only). */
 const MAX_ATTEMPTS = 5;
@@ -68,10 +75,30 @@ export const cancelDeployment = (
     /** Compare-and-set to CANCELLED; None when the status was no longer `from`. */
     const markCancelled = (from: DeploymentStatus) =>
       Effect.flatMap(Clock.currentTimeMillis, (at) =>
-        deployments.updateStatus(id, { from: [from], to: "CANCELLED", at }),
+        deployments.updateStatus(id, {
+          from: [from],
+          to: "CANCELLED",
+          at,
+          ...(from === "PENDING" ? {} : { errorMessage: CANCELLED_MESSAGE }),
+        }),
       );
+    /** Ends the steps a workflow that is gone left RUNNING, as its compensation would have. */
+    const endRunningSteps = Effect.gen(function* () {
+      const at = yield* Clock.currentTimeMillis;
+      const steps = yield* deployments.listSteps(id);
+      for (const step of steps.filter((s) => s.status === "RUNNING"))
+        yield* deployments.finishStep({
+          deploymentId: id,
+          name: step.name,
+          status: "CANCELLED",
+          at,
+          message: CANCELLED_MESSAGE,
+        });
+    });
 
     let cancelledInvocation = false;
+    // The engine had no invocation to cancel: nothing but this call will record the end.
+    let invocationGone = false;
     let deployment = yield* requireDeployment(workspaceId, id);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       switch (deployment.status) {
@@ -93,14 +120,20 @@ export const cancelDeployment = (
             }),
           );
       } else if (!cancelledInvocation) {
-        yield* engine.cancel(invocationId);
+        invocationGone = (yield* engine.cancel(invocationId)) === "gone";
         cancelledInvocation = true;
       }
-      // Running (BUILDING, DEPLOYING, NETWORK): the workflow's compensation records CANCELLED.
-      if (deployment.status !== "PENDING") return cancelled(true);
-      const marked = yield* markCancelled("PENDING");
-      if (Option.isSome(marked)) return cancelled(true);
-      // It left PENDING meanwhile: decide again on what it is now.
+      // Running (BUILDING, DEPLOYING, NETWORK) with its invocation being cancelled: the
+      // workflow's compensation records CANCELLED.
+      if (deployment.status !== "PENDING" && !invocationGone) return cancelled(true);
+      // PENDING, or running on paper with no invocation left: compare-and-set on the status
+      // read, so a workflow that moved it meanwhile (or recorded its end) wins.
+      const marked = yield* markCancelled(deployment.status);
+      if (Option.isSome(marked)) {
+        if (deployment.status !== "PENDING") yield* endRunningSteps;
+        return cancelled(true);
+      }
+      // It moved meanwhile: decide again on what it is now.
       const current = yield* deployments.findById(workspaceId, id);
       if (Option.isNone(current))
         return yield* Effect.fail(new NotFound({ resource: "deployment", id }));

@@ -5,9 +5,9 @@
  * CreateDeployment accepts), so one upload URL can never overwrite another's
  * archive or another project's.
  */
-import { Clock, Effect, Random } from "effect";
+import { Effect } from "effect";
 import { type NotFound, ValidationError, type Violation, WorkflowUnavailable } from "../errors.ts";
-import { CROCKFORD_ALPHABET, encodeUlidTime, type WorkspaceId } from "../ids.ts";
+import { newUlid, type WorkspaceId } from "../ids.ts";
 import { BuildContextLimits, BuildStorage, type UploadUrl } from "../ports/build-storage.ts";
 import type { ProjectRepository } from "../ports/projects.ts";
 import { buildContextKey } from "../validation/build-context-path.ts";
@@ -23,17 +23,6 @@ export interface CreateUploadUrlResult extends UploadUrl {
   /** The key to pass as the build context path of CreateDeployment. */
   readonly buildContextPath: string;
 }
-
-/**
- * A ULID without a kind prefix (the key is not an id of the model). Clock and Random, like
- * Ids.layer, so tests get the same key from the same seed.
- */
-const ulid = Effect.gen(function* () {
-  let random = "";
-  for (let i = 0; i < 16; i++)
-    random += CROCKFORD_ALPHABET.charAt(yield* Random.nextIntBetween(0, 32));
-  return `${encodeUlidTime(yield* Clock.currentTimeMillis)}${random}`;
-});
 
 export const createUploadUrl = (
   workspaceId: WorkspaceId,
@@ -70,7 +59,7 @@ export const createUploadUrl = (
       return yield* Effect.fail(new ValidationError({ violations: [firstSizeProblem] }));
 
     const project = yield* requireProject(workspaceId, projectId);
-    const key = buildContextKey(project.id, `${yield* ulid}.tar.gz`);
+    const key = buildContextKey(project.id, `${yield* newUlid}.tar.gz`);
     const url = yield* (yield* BuildStorage)
       .createUploadUrl(key, {
         maxSizeBytes: limits.maxSizeBytes,

@@ -4,5 +4,6 @@ export * from "./create-upload-url.ts";
 export * from "./get-deployment.ts";
 export * from "./list-deployments.ts";
 export * from "./lookups.ts";
+export * from "./page-token.ts";
 export * from "./projects.ts";
 export * from "./traffic.ts";

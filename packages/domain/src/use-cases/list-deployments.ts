@@ -9,28 +9,10 @@ import { decodeRequest } from "../validation/decode.ts";
 import { Slug } from "../validation/dns-label.ts";
 import { BranchName } from "../validation/git-commit.ts";
 import { parseProjectId, requireEnvironmentBySlug, requireProject } from "./lookups.ts";
+import { decodePageToken, encodePageToken } from "./page-token.ts";
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
-
-/**
- * Page tokens are opaque to clients: the id of the last item of the previous
- * page, hex-encoded behind a version tag so the format can change later.
- */
-const TOKEN_VERSION = "1";
-export const encodePageToken = (lastId: string): string =>
-  TOKEN_VERSION +
-  Array.from(lastId, (char) => char.charCodeAt(0).toString(16).padStart(2, "0")).join("");
-
-export const decodePageToken = (token: string): string | undefined => {
-  if (!token.startsWith(TOKEN_VERSION) || (token.length - 1) % 2 !== 0) return undefined;
-  const hex = token.slice(1);
-  if (!/^[0-9a-f]*$/.test(hex)) return undefined;
-  let out = "";
-  for (let i = 0; i < hex.length; i += 2)
-    out += String.fromCharCode(Number.parseInt(hex.slice(i, i + 2), 16));
-  return out;
-};
 
 /** One violation per unknown status (the bare literal union reports one per accepted literal). */
 const StatusFilter = DeploymentStatus.annotations({

@@ -28,7 +28,6 @@ import { VariableInputs, VariableKey } from "../validation/environment-variables
 import { ProjectSettingsPatch } from "../validation/project-settings.ts";
 import { hasControlCharacter } from "../validation/text.ts";
 import { utf8ByteLength } from "../validation/utf8.ts";
-import { decodePageToken, encodePageToken } from "./list-deployments.ts";
 import {
   orNotFound,
   parseProjectId,
@@ -36,6 +35,7 @@ import {
   requireProject,
   requireProjectBySlug,
 } from "./lookups.ts";
+import { decodePageToken, encodePageToken } from "./page-token.ts";
 
 export const PROJECT_NAME_MAX_BYTES = 256;
 export const MAX_VARIABLES_PER_CALL = 1000;
@@ -156,6 +156,7 @@ export const resolveProject = (workspaceId: WorkspaceId, idOrSlug: string) =>
     ? requireProject(workspaceId, idOrSlug)
     : requireProjectBySlug(workspaceId, idOrSlug);
 
+/** A page of the workspace's projects, ordered by slug; the page token is the last slug. */
 export const listProjects = (
   workspaceId: WorkspaceId,
   request: { readonly pageSize?: number; readonly pageToken?: string },
@@ -173,24 +174,28 @@ export const listProjects = (
           `must be an integer from 1 to ${MAX_PROJECT_PAGE_SIZE} (0 means ${DEFAULT_PROJECT_PAGE_SIZE})`,
         ),
       );
-    let beforeId: string | undefined;
+    let afterSlug: string | undefined;
     if (request.pageToken) {
-      beforeId = decodePageToken(request.pageToken);
-      if (beforeId === undefined || !Schema.is(ProjectId)(beforeId))
+      // The slug of the previous page's last project; a token of the id-ordered format that
+      // ListProjects returned before it ordered by slug is refused like any other.
+      afterSlug = decodePageToken(request.pageToken, "slug");
+      if (afterSlug === undefined || !Schema.is(Slug)(afterSlug))
         return yield* Effect.fail(
           ValidationError.single("page_token", "is not a token returned by ListProjects"),
         );
     }
     const limit = pageSize === 0 ? DEFAULT_PROJECT_PAGE_SIZE : pageSize;
+    // One extra row tells whether another page exists without a count query.
     const rows = yield* (yield* ProjectRepository).list(workspaceId, {
       limit: limit + 1,
-      ...(beforeId === undefined ? {} : { beforeId }),
+      ...(afterSlug === undefined ? {} : { afterSlug }),
     });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
       projects: yield* Effect.forEach(page, viewOf),
-      nextPageToken: rows.length > limit && last !== undefined ? encodePageToken(last.id) : "",
+      nextPageToken:
+        rows.length > limit && last !== undefined ? encodePageToken(last.slug, "slug") : "",
     };
   });
 

@@ -15,9 +15,9 @@ import {
   type NotFound,
   PreconditionFailed,
   type ValidationError,
-  type WorkflowUnavailable,
+  WorkflowUnavailable,
 } from "../errors.ts";
-import type { DeploymentId, ProjectId, WorkspaceId } from "../ids.ts";
+import { type DeploymentId, newUlid, type ProjectId, type WorkspaceId } from "../ids.ts";
 import type { Deployment } from "../model/deployment.ts";
 import type { Environment, Project } from "../model/project.ts";
 import type { DeploymentRepository } from "../ports/deployments.ts";
@@ -75,6 +75,41 @@ const parseIdempotencyKey = (key: string | undefined) =>
         idempotencyKey: key,
       }).pipe(Effect.map((decoded) => decoded.idempotencyKey));
 
+/** Generated keys start with this, so logs and clients can tell them from their own. */
+export const GENERATED_IDEMPOTENCY_KEY_PREFIX = "ferry-";
+
+/**
+ * Runs a promote or rollback in the engine always with an idempotency key: the client's, or
+ * one generated here. A call that waits in the project's queue past the engine's deadline
+ * answers Unavailable although the operation still runs later; without a key a retry would
+ * queue a second one. So the Unavailable answer carries the key (in its message, for every
+ * client, and in `idempotencyKey`), and a retry with it attaches to the queued operation (or
+ * starts it, when it was never queued).
+ */
+const withIdempotencyKey = <A, E>(
+  clientKey: string | undefined,
+  call: (idempotencyKey: string) => Effect.Effect<A, E | WorkflowUnavailable>,
+): Effect.Effect<A, E | WorkflowUnavailable> =>
+  Effect.gen(function* () {
+    const idempotencyKey = clientKey ?? `${GENERATED_IDEMPOTENCY_KEY_PREFIX}${yield* newUlid}`;
+    return yield* call(idempotencyKey).pipe(
+      Effect.catchIf(
+        (error): error is WorkflowUnavailable =>
+          error instanceof WorkflowUnavailable && error.idempotencyKey === undefined,
+        (error) =>
+          Effect.fail(
+            new WorkflowUnavailable({
+              reason:
+                clientKey === undefined
+                  ? `${error.reason}; retry with idempotency_key=${idempotencyKey} to attach to the operation if it was queued, instead of queuing a second one`
+                  : error.reason,
+              idempotencyKey,
+            }),
+          ),
+      ),
+    );
+  });
+
 const refuseUnless = (condition: boolean, reason: string) =>
   condition ? Effect.void : Effect.fail(new PreconditionFailed({ reason }));
 
@@ -101,13 +136,17 @@ export const promote = (
     const targetId = yield* parseDeploymentId("targetDeploymentId")(request.targetDeploymentId);
     const target = yield* loadDeployment(workspaceId, targetId);
     yield* refuseNonProduction("target", target.facts);
-    const idempotencyKey = yield* parseIdempotencyKey(request.idempotencyKey);
-    return yield* (yield* WorkflowEngine).promote({
-      workspaceId,
-      projectId: target.deployment.projectId,
-      targetDeploymentId: targetId,
-      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-    });
+    const engine = yield* WorkflowEngine;
+    return yield* withIdempotencyKey(
+      yield* parseIdempotencyKey(request.idempotencyKey),
+      (idempotencyKey) =>
+        engine.promote({
+          workspaceId,
+          projectId: target.deployment.projectId,
+          targetDeploymentId: targetId,
+          idempotencyKey,
+        }),
+    );
   });
 
 export interface RollbackRequest {
@@ -142,14 +181,18 @@ export const rollback = (
       `source ${sourceId} and target ${targetId} belong to different environments`,
     );
     yield* refuseNonProduction("source", source.facts);
-    const idempotencyKey = yield* parseIdempotencyKey(request.idempotencyKey);
-    return yield* (yield* WorkflowEngine).rollback({
-      workspaceId,
-      projectId: source.deployment.projectId,
-      sourceDeploymentId: sourceId,
-      targetDeploymentId: targetId,
-      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-    });
+    const engine = yield* WorkflowEngine;
+    return yield* withIdempotencyKey(
+      yield* parseIdempotencyKey(request.idempotencyKey),
+      (idempotencyKey) =>
+        engine.rollback({
+          workspaceId,
+          projectId: source.deployment.projectId,
+          sourceDeploymentId: sourceId,
+          targetDeploymentId: targetId,
+          idempotencyKey,
+        }),
+    );
   });
 
 export interface ApplyContext {

@@ -279,18 +279,17 @@ describe("the other in-memory repositories", () => {
           resource: "project",
           id: "web",
         });
-        // The same slug in another workspace is fine, and listing is newest first.
+        // The same slug in another workspace is fine, and listing is by slug in byte order.
         yield* tick;
         const id2 = yield* (yield* Ids).next("project");
         yield* projects.create({ ...globex.project, id: id2, slug: "web" }, []);
-        expect(
-          (yield* projects.list(globex.workspace.id, { limit: 10 })).map((p) => p.id),
-        ).toStrictEqual([id2, globex.project.id]);
-        expect(
-          (yield* projects.list(globex.workspace.id, { limit: 10, beforeId: id2 })).map(
-            (p) => p.id,
-          ),
-        ).toStrictEqual([globex.project.id]);
+        const id3 = yield* (yield* Ids).next("project");
+        yield* projects.create({ ...globex.project, id: id3, slug: "a-b" }, []);
+        const slugs = (page: { limit: number; afterSlug?: string }) =>
+          Effect.map(projects.list(globex.workspace.id, page), (list) => list.map((p) => p.slug));
+        expect(yield* slugs({ limit: 10 })).toStrictEqual(["a-b", globex.project.slug, "web"]);
+        expect(yield* slugs({ limit: 1, afterSlug: "a-b" })).toStrictEqual([globex.project.slug]);
+        expect(yield* slugs({ limit: 10, afterSlug: "web" })).toStrictEqual([]);
         const updated = yield* projects.updateSettings(
           acme.workspace.id,
           acme.project.id,

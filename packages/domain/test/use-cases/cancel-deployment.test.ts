@@ -22,9 +22,16 @@ const cancelCalls = Effect.flatMap(WorkflowEngineControl, (control) => control.c
 
 /** Walks a deployment through the given statuses, as the workflow would. */
 const walk = (id: DeploymentId, path: ReadonlyArray<DeploymentStatus>) =>
+  walkFrom(id, "PENDING", path);
+
+const walkFrom = (
+  id: DeploymentId,
+  start: DeploymentStatus,
+  path: ReadonlyArray<DeploymentStatus>,
+) =>
   Effect.gen(function* () {
     const deployments = yield* DeploymentRepository;
-    let from: DeploymentStatus = "PENDING";
+    let from: DeploymentStatus = start;
     for (const to of path) {
       const changed = yield* deployments.updateStatus(id, { from: [from], to, at: NOW + 5000 });
       if (Option.isNone(changed)) return yield* Effect.dieMessage(`${id} was not ${from}`);
@@ -84,6 +91,95 @@ describe("cancelDeployment", () => {
       // The workflow's compensation records CANCELLED; nothing here raced it.
       expect(yield* statusOf(acme, id)).toBe("DEPLOYING");
     }).pipe(Effect.provide(TestLayer)),
+  );
+
+  it.effect(
+    "records CANCELLED and ends the running step when the engine no longer has the invocation",
+    () =>
+      Effect.gen(function* () {
+        const { acme } = yield* seed;
+        const id = yield* deployImage(acme, "localhost/web:1");
+        const deployments = yield* DeploymentRepository;
+        yield* walk(id, ["BUILDING", "DEPLOYING"]);
+        const stepId = yield* (yield* Ids).next("step");
+        yield* deployments.startStep({ id: stepId, deploymentId: id, name: "DEPLOYING", at: NOW });
+        // The workflow ended without recording an end (killed, purged): Restate answers 404/409.
+        yield* (yield* WorkflowEngineControl).endInvocation("inv_1");
+        yield* tick;
+
+        const result = yield* cancelDeployment(acme.workspace.id, { deploymentId: id });
+
+        expect(result).toStrictEqual({ deploymentId: id, status: "CANCELLED", changed: true });
+        expect(yield* cancelCalls).toStrictEqual([{ _tag: "cancel", invocationId: "inv_1" }]);
+        const stored = Option.getOrThrow(yield* deployments.findById(acme.workspace.id, id));
+        expect(stored).toMatchObject({
+          status: "CANCELLED",
+          errorMessage: "the deployment was cancelled",
+        });
+        const steps = yield* deployments.listSteps(id);
+        expect(steps.map((s) => [s.name, s.status, s.message])).toStrictEqual([
+          ["DEPLOYING", "CANCELLED", "the deployment was cancelled"],
+        ]);
+        // A repeat is the documented no-op, and calls the engine no more.
+        expect(yield* cancelDeployment(acme.workspace.id, { deploymentId: id })).toStrictEqual({
+          deploymentId: id,
+          status: "CANCELLED",
+          changed: false,
+        });
+        expect(yield* cancelCalls).toHaveLength(1);
+      }).pipe(Effect.provide(TestLayer)),
+  );
+
+  it.effect(
+    "answers with the terminal state the deployment reached when its invocation is gone",
+    () =>
+      Effect.gen(function* () {
+        const { acme } = yield* seed;
+        const id = yield* deployImage(acme, "localhost/web:1");
+        yield* walk(id, ["DEPLOYING"]);
+        const engine = yield* WorkflowEngine;
+        // The workflow finished (READY) right before the cancel reached Restate: 409, gone.
+        const repositories = yield* Effect.context<DeploymentRepository>();
+        const finish = walkFrom(id, "DEPLOYING", ["NETWORK", "READY"]).pipe(
+          Effect.provide(repositories),
+        );
+        const racing = WorkflowEngine.of({
+          ...engine,
+          cancel: () => finish.pipe(Effect.as("gone" as const)),
+        });
+
+        const error = yield* Effect.flip(
+          cancelDeployment(acme.workspace.id, { deploymentId: id }).pipe(
+            Effect.provideService(WorkflowEngine, racing),
+          ),
+        );
+
+        expect(error).toMatchObject({
+          _tag: "PreconditionFailed",
+          reason: `deployment ${id} is READY and cannot be cancelled; take it out of service by promoting or rolling back to another deployment`,
+        });
+        expect(yield* statusOf(acme, id)).toBe("READY");
+
+        // And one whose compensation recorded CANCELLED meanwhile: CANCELLED, as is.
+        const other = yield* deployImage(acme, "localhost/web:2");
+        yield* walk(other, ["DEPLOYING"]);
+        const compensated = walkFrom(other, "DEPLOYING", ["CANCELLED"]).pipe(
+          Effect.provide(repositories),
+        );
+        const result = yield* cancelDeployment(acme.workspace.id, { deploymentId: other }).pipe(
+          Effect.provideService(
+            WorkflowEngine,
+            WorkflowEngine.of({
+              ...engine,
+              cancel: () => compensated.pipe(Effect.as("gone" as const)),
+            }),
+          ),
+        );
+        expect(result).toStrictEqual({ deploymentId: other, status: "CANCELLED", changed: true });
+        const stored = yield* (yield* DeploymentRepository).findById(acme.workspace.id, other);
+        // The workflow's own record stands: no second write over it.
+        expect(Option.getOrThrow(stored).errorMessage).toBeUndefined();
+      }).pipe(Effect.provide(TestLayer)),
   );
 
   it.effect("is a successful no-op on a CANCELLED deployment", () =>
@@ -181,7 +277,7 @@ describe("cancelDeployment", () => {
         const moveOn = walk(id, ["DEPLOYING"]).pipe(Effect.provide(repositories));
         const racing = WorkflowEngine.of({
           ...engine,
-          cancel: (invocationId) => engine.cancel(invocationId).pipe(Effect.zipRight(moveOn)),
+          cancel: (invocationId) => engine.cancel(invocationId).pipe(Effect.zipLeft(moveOn)),
         });
 
         const result = yield* cancelDeployment(acme.workspace.id, { deploymentId: id }).pipe(
@@ -204,7 +300,7 @@ describe("cancelDeployment", () => {
       const moveOn = walk(id, ["SUPERSEDED"]).pipe(Effect.provide(repositories));
       const racing = WorkflowEngine.of({
         ...engine,
-        cancel: (invocationId) => engine.cancel(invocationId).pipe(Effect.zipRight(moveOn)),
+        cancel: (invocationId) => engine.cancel(invocationId).pipe(Effect.zipLeft(moveOn)),
       });
 
       const error = yield* Effect.flip(

@@ -10,7 +10,6 @@ import {
   Ids,
   listEnvironmentVariables,
   listProjects,
-  type ProjectId,
   RouteRepository,
   resolveProject,
   SecretBox,
@@ -362,30 +361,29 @@ describe("resolveProject", () => {
 });
 
 describe("listProjects", () => {
-  /** Creates `count` more projects in the tenant's workspace, one second apart, oldest first. */
-  const createMany = (workspaceId: WorkspaceId, count: number) =>
-    Effect.forEach(
-      Array.from({ length: count }, (_, i) => i + 1),
-      (n) =>
-        Effect.gen(function* () {
-          yield* tick;
-          const view = yield* createProject(workspaceId, { name: `Site ${n}`, slug: `site-${n}` });
-          return view.project.id;
-        }),
+  /** Creates a project per slug in the workspace, one second apart, in the order given. */
+  const createAll = (workspaceId: WorkspaceId, slugs: ReadonlyArray<string>) =>
+    Effect.forEach(slugs, (slug) =>
+      Effect.gen(function* () {
+        yield* tick;
+        const view = yield* createProject(workspaceId, { name: `Site ${slug}`, slug });
+        return view.project.id;
+      }),
     );
 
-  const ids = (page: {
-    readonly projects: ReadonlyArray<{ readonly project: { readonly id: ProjectId } }>;
-  }) => page.projects.map((view) => view.project.id);
+  const slugsOf = (page: {
+    readonly projects: ReadonlyArray<{ readonly project: { readonly slug: string } }>;
+  }) => page.projects.map((view) => view.project.slug);
 
-  it.effect("lists the workspace's projects newest first, with their environments", () =>
+  it.effect("lists the workspace's projects by slug, with their environments", () =>
     Effect.gen(function* () {
       const { acme, globex } = yield* seed;
-      const [p1, p2] = yield* createMany(acme.workspace.id, 2);
+      // Created newest-last but listed by slug: "alpha" first although it is the newest.
+      yield* createAll(acme.workspace.id, ["zeta", "alpha"]);
       const page = yield* listProjects(acme.workspace.id, {});
-      expect(ids(page)).toStrictEqual([p2, p1, acme.project.id]);
+      expect(slugsOf(page)).toStrictEqual(["alpha", acme.project.slug, "zeta"]);
       expect(page.nextPageToken).toBe("");
-      expect(page.projects[2]).toStrictEqual(seededView(acme));
+      expect(page.projects[1]).toStrictEqual(seededView(acme));
       expect(page.projects[0]?.environments.map((e) => [e.slug, e.kind])).toStrictEqual([
         ["preview", "PREVIEW"],
         ["production", "PRODUCTION"],
@@ -396,34 +394,43 @@ describe("listProjects", () => {
     }).pipe(Effect.provide(ProjectsTestLayer)),
   );
 
-  it.effect("pages through every project once, without gaps or duplicates", () =>
+  it.effect("pages through every project once by slug, without gaps or duplicates", () =>
     Effect.gen(function* () {
       const { acme, globex } = yield* seed;
-      const created = yield* createMany(acme.workspace.id, 6);
-      yield* createMany(globex.workspace.id, 2);
-      const newestFirst = [...created].reverse().concat(acme.project.id);
-      const pages: Array<ReadonlyArray<ProjectId>> = [];
+      yield* createAll(acme.workspace.id, ["site-6", "a-b", "site-2", "ab", "x", "b"]);
+      yield* createAll(globex.workspace.id, ["aa", "site-3"]);
+      const bySlug = ["a-b", "ab", "b", "site-2", "site-6", acme.project.slug, "x"];
+      const pages: Array<ReadonlyArray<string>> = [];
+      const tokens: Array<string> = [];
       let pageToken = "";
       do {
         const page = yield* listProjects(acme.workspace.id, { pageSize: 3, pageToken });
-        pages.push(ids(page));
+        pages.push(slugsOf(page));
         pageToken = page.nextPageToken;
+        tokens.push(pageToken);
       } while (pageToken !== "" && pages.length < 10);
-      expect(pages).toStrictEqual([
-        newestFirst.slice(0, 3),
-        newestFirst.slice(3, 6),
-        newestFirst.slice(6),
+      expect(pages).toStrictEqual([bySlug.slice(0, 3), bySlug.slice(3, 6), bySlug.slice(6)]);
+      // The token names the last slug of its page, opaquely (versioned, hex).
+      expect(tokens).toStrictEqual([
+        encodePageToken("b", "slug"),
+        encodePageToken(acme.project.slug, "slug"),
+        "",
       ]);
 
+      // A project created while paging, behind the cursor, does not shift the later pages.
+      yield* createAll(acme.workspace.id, ["aaa"]);
+      const next = yield* listProjects(acme.workspace.id, {
+        pageSize: 3,
+        pageToken: encodePageToken("b", "slug"),
+      });
+      expect(slugsOf(next)).toStrictEqual(bySlug.slice(3, 6));
+
       // A page that ends exactly at the last project has no next token.
-      const exact = yield* listProjects(acme.workspace.id, { pageSize: 7 });
-      expect(ids(exact)).toStrictEqual(newestFirst);
+      const exact = yield* listProjects(acme.workspace.id, { pageSize: 8 });
+      expect(slugsOf(exact)).toStrictEqual(["a-b", "aaa", ...bySlug.slice(1)]);
       expect(exact.nextPageToken).toBe("");
-      const short = yield* listProjects(acme.workspace.id, { pageSize: 6 });
-      expect(ids(short)).toStrictEqual(newestFirst.slice(0, 6));
-      expect(short.nextPageToken).toBe(encodePageToken(newestFirst[5] ?? ""));
-      const largest = yield* listProjects(acme.workspace.id, { pageSize: 200 });
-      expect(ids(largest)).toStrictEqual(newestFirst);
+      const short = yield* listProjects(acme.workspace.id, { pageSize: 7 });
+      expect(short.nextPageToken).toBe(encodePageToken(acme.project.slug, "slug"));
     }).pipe(Effect.provide(ProjectsTestLayer)),
   );
 
@@ -440,9 +447,14 @@ describe("listProjects", () => {
       for (const pageToken of [
         "not-a-token",
         globex.project.id,
-        "1zz",
+        "2zz",
+        // The format ListProjects returned when it paged newest first (the last project's id).
+        encodePageToken(globex.project.id),
         encodePageToken("web"),
         encodePageToken(deploymentId),
+        // A slug token whose slug is not a slug.
+        encodePageToken("Web Site", "slug"),
+        encodePageToken("", "slug"),
       ]) {
         const error = yield* Effect.flip(listProjects(acme.workspace.id, { pageToken }));
         expect(violations(error)).toStrictEqual([

@@ -17,6 +17,7 @@ import {
   promote,
   RouteRepository,
   rollback,
+  type WorkflowUnavailable,
 } from "../../src/index.ts";
 import { WorkflowEngineControl } from "../../src/testing/index.ts";
 import {
@@ -32,6 +33,8 @@ import {
 } from "./fixtures.ts";
 
 const LIVE = "web--acme.ferry.test";
+/** The key promote and rollback generate when the client sent none. */
+const GENERATED_KEY = /^ferry-[0-9a-z]{26}$/;
 const ENV = "web--production--acme.ferry.test";
 const own = (id: string) => `web-${idSuffix(id)}.ferry.test`;
 
@@ -171,6 +174,8 @@ describe("promote and rollback: the product scenario", () => {
             projectId: acme.project.id,
             sourceDeploymentId: v2,
             targetDeploymentId: v1,
+            // Generated: the call had no key (see "attaches a retry ..." below).
+            idempotencyKey: expect.stringMatching(GENERATED_KEY),
           },
         });
       }).pipe(Effect.provide(TestLayer)),
@@ -273,13 +278,65 @@ describe("promote and rollback: the product scenario", () => {
         promote(acme.workspace.id, { targetDeploymentId: v1 }),
         rollback(acme.workspace.id, { sourceDeploymentId: v2, targetDeploymentId: v1 }),
       ]) {
-        expect(yield* Effect.flip(call)).toMatchObject({
+        const error = yield* Effect.flip(call);
+        expect(error).toMatchObject({
           _tag: "WorkflowUnavailable",
-          reason: "restate is restarting",
+          idempotencyKey: expect.stringMatching(GENERATED_KEY),
         });
+        expect(error.message).toBe(
+          `restate is restarting; retry with idempotency_key=${(error as WorkflowUnavailable).idempotencyKey} to attach to the operation if it was queued, instead of queuing a second one`,
+        );
       }
       expect(yield* stored).toStrictEqual(before);
+      // A client's own key is in the error too, and its message is the engine's.
+      const keyed = yield* Effect.flip(
+        promote(acme.workspace.id, { targetDeploymentId: v1, idempotencyKey: "mine-1" }),
+      );
+      expect(keyed).toMatchObject({ reason: "restate is restarting", idempotencyKey: "mine-1" });
     }).pipe(Effect.provide(TestLayer)),
+  );
+
+  it.effect(
+    "attaches a retry with the key from the Unavailable answer to the operation that still ran",
+    () =>
+      Effect.gen(function* () {
+        const { acme, v1, v2 } = yield* twoReleases;
+        const control = yield* WorkflowEngineControl;
+        // The rollback waits in the queue past the deadline; Restate still runs it.
+        yield* control.setTimingOut("did not answer within 60000 ms");
+        const error = yield* Effect.flip(
+          rollback(acme.workspace.id, { sourceDeploymentId: v2, targetDeploymentId: v1 }),
+        );
+        expect(error._tag).toBe("WorkflowUnavailable");
+        const key = (error as WorkflowUnavailable).idempotencyKey ?? "";
+        expect(key).toMatch(GENERATED_KEY);
+        expect(error.message).toContain(`retry with idempotency_key=${key}`);
+        const afterFirst = yield* stored;
+        expect(afterFirst.projects.get(acme.project.id)?.liveDeploymentId).toBe(v1);
+
+        // The retry the message asks for answers the first operation's result, and runs
+        // nothing again: a second run would answer changed = false.
+        yield* control.setTimingOut(undefined);
+        const retried = yield* rollback(acme.workspace.id, {
+          sourceDeploymentId: v2,
+          targetDeploymentId: v1,
+          idempotencyKey: key,
+        });
+        expect(retried).toStrictEqual({ liveDeploymentId: v1, rolledBack: true, changed: true });
+        expect(yield* stored).toStrictEqual(afterFirst);
+        const keys = (yield* workflowCalls)
+          .filter((c) => c._tag === "rollback")
+          .map((c) => ("operation" in c ? c.operation.idempotencyKey : undefined));
+        expect(keys).toStrictEqual([key, key]);
+
+        // Two calls without a key are two operations: each gets its own key.
+        yield* promote(acme.workspace.id, { targetDeploymentId: v2 });
+        yield* promote(acme.workspace.id, { targetDeploymentId: v2 });
+        const promoteKeys = (yield* workflowCalls)
+          .filter((c) => c._tag === "promote")
+          .map((c) => ("operation" in c ? c.operation.idempotencyKey : undefined));
+        expect(new Set(promoteKeys).size).toBe(2);
+      }).pipe(Effect.provide(TestLayer)),
   );
 });
 
