@@ -29,7 +29,8 @@
  * | `FERRY_BUILD_TIMEOUT_MS`               | 1800000 (30 min)                  | a build running longer is stopped and the deployment fails  |
  * | `FERRY_RETENTION_PERIOD`               | `7d`                              | build artifacts (stored context, build job, built image) of a finished, failed or superseded deployment are removed this long after it finished (`90s`, `30m`, `12h`, `7d`); never those of a live, routed, running or latest READY deployment (docs/decisions/0017) |
  * | `FERRY_RETENTION_INTERVAL_SECONDS`     | 3600                              | how often hydra asks for a retention sweep (one runs at a time across replicas; 0: never) |
- * | `FERRY_RETENTION_BATCH_SIZE`           | 50                                | the most deployments one sweep looks at                     |
+ * | `FERRY_RETENTION_BATCH_SIZE`           | 50                                | deployments (and stored uploads) per page of a sweep; a sweep reads up to 20 pages of each |
+ * | `FERRY_UPLOAD_URL_TTL_SECONDS`         | 900                               | as ctrl: an upload no deployment uses is removed once older than this plus the retention period |
  * | `FERRY_RESTATE_INGRESS_URL`            | `http://127.0.0.1:8080`           | Restate ingress, where hydra asks for retention sweeps      |
  *
  * hydra's work directory (downloaded build contexts) is `$FERRY_DATA_DIR/hydra`.
@@ -45,6 +46,7 @@ import {
   DEFAULT_RETENTION_BATCH_SIZE,
   DEFAULT_RETENTION_INTERVAL_SECONDS,
   DEFAULT_RETENTION_PERIOD,
+  DEFAULT_UPLOAD_URL_TTL_SECONDS,
   parseRetentionPeriod,
   type RetentionSettings,
 } from "./retention/settings.ts";
@@ -322,6 +324,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
         7 * 86_400,
       ),
       batchSize: integer("FERRY_RETENTION_BATCH_SIZE", DEFAULT_RETENTION_BATCH_SIZE, 1, 1_000),
+      uploadUrlTtlSeconds: integer(
+        "FERRY_UPLOAD_URL_TTL_SECONDS",
+        DEFAULT_UPLOAD_URL_TTL_SECONDS,
+        1,
+        7 * 86_400,
+      ),
     },
     restateIngressUrl:
       httpUrl("FERRY_RESTATE_INGRESS_URL", "http://127.0.0.1:8080") ?? "http://127.0.0.1:8080",

@@ -4,6 +4,8 @@
  * with the domain's CreateDeployment, which sends them through the Restate adapter like ctrl.
  */
 
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
 import { readBuildJob } from "@ferry/builder";
 import {
   CONTAINER_LABELS,
@@ -358,6 +360,13 @@ describe("build context", () => {
     expect((await stepsOf(id)).map((s) => [s.name, s.status])).toStrictEqual([
       ["BUILDING", "FAILED"],
     ]);
+    // The downloaded copy (and any partial download) is removed by compensation, not kept
+    // until retention: a failed check is the most common user error, and archives are large.
+    const contextsDir = join(stack.hydraConfig().workDir, "contexts");
+    const left = (await readdir(contextsDir).catch(() => [] as string[])).filter((name) =>
+      name.startsWith(id),
+    );
+    expect(left).toStrictEqual([]);
   });
 
   it("a Dockerfile syntax error: FAILED saying the Dockerfile is invalid and where", async () => {

@@ -4,8 +4,9 @@
  * Builds that failed, or that a newer READY superseded (once their instances are stopped), lose
  * their stored context, hydra's downloaded copy, their build job and their image; the live
  * deployment (a pinned rollback target) and the latest READY of the environment keep theirs.
+ * Uploads no deployment references are removed once older than the upload URL TTL + period.
  */
-import { access, mkdir, writeFile } from "node:fs/promises";
+import { access, mkdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ferryImageTag } from "@ferry/builder";
 import {
@@ -40,7 +41,11 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
     alwaysReplay: true,
-    hydra: { retention: { periodMs: 1_000, intervalSeconds: 0, batchSize: 50 } },
+    // One deployment (one stored object) per page: a sweep must go through many pages.
+    hydra: {
+      // Uploads count as abandoned 61 s after they were written (TTL + period).
+      retention: { periodMs: 1_000, intervalSeconds: 0, batchSize: 1, uploadUrlTtlSeconds: 60 },
+    },
   });
 });
 
@@ -148,13 +153,25 @@ describe("retention", () => {
       image: true,
     });
 
+    // Uploads: one abandoned long ago (its CreateDeployment refused or never made), one just
+    // uploaded, and one of a kept deployment written as long ago: only the first goes.
+    const storedAt = (key: string) => join(stack.buildStorageDir, key);
+    const longAgo = new Date(Date.now() - 600_000);
+    const abandoned = await uploadContext(stack, tenant, WEB("never deployed"));
+    await utimes(storedAt(abandoned), longAgo, longAgo);
+    const fresh = await uploadContext(stack, tenant, WEB("about to be deployed"));
+    await utimes(storedAt(v2.key), longAgo, longAgo);
+
     await sleep(1_100); // past the period
     const report = await hydra.sweepRetention();
     expect(report.skipped).toBeNull();
     expect(report.failed).toStrictEqual([]);
     expect([...report.removed].sort()).toStrictEqual([v1.id, brokenBuild.id, crashing.id].sort());
-    expect(report.kept).toContainEqual({ deploymentId: v2.id, reason: "live" });
-    expect(report.kept).toContainEqual({ deploymentId: v3.id, reason: "latest-ready" });
+    // The query leaves out what the rule keeps (live v2, latest READY v3): not even listed.
+    expect(report.kept).toStrictEqual([]);
+    expect(report.orphansRemoved).toStrictEqual([abandoned]);
+    expect(await exists(storedAt(abandoned))).toBe(false);
+    expect(await exists(storedAt(fresh))).toBe(true);
 
     const gone = { storedContext: false, downloadedContext: false, buildJob: false, image: false };
     for (const removed of [v1, brokenBuild, crashing])
@@ -185,7 +202,8 @@ describe("retention", () => {
     const again = await hydra.sweepRetention();
     expect(again.removed).toStrictEqual([]);
     expect(again.failed).toStrictEqual([]);
-    expect(again.examined).toBe(2); // v2 and v3, kept again
+    expect(again.examined).toBe(0); // v2 and v3 are not candidates at all
+    expect(again.orphansRemoved).toStrictEqual([]);
   });
 
   it("the asks of every replica in one interval are one sweep; a timer's ask right after a sweep is skipped", async () => {

@@ -34,3 +34,29 @@ export const checkKey = (key: string): Effect.Effect<string, BuildStorageError> 
         }),
       );
 };
+
+/** The most objects one `list` page returns (S3's own page limit). */
+export const MAX_LIST_LIMIT = 1000;
+
+/**
+ * A listing's prefix and page size, checked: the prefix is a key followed by `/` (so it names a
+ * directory on disk and never climbs out of the root), the limit 1 to MAX_LIST_LIMIT.
+ */
+export const checkListing = (
+  prefix: string,
+  limit: number,
+): Effect.Effect<string, BuildStorageError> => {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT)
+    return Effect.fail(
+      new BuildStorageError({
+        reason: `a listing returns 1 to ${MAX_LIST_LIMIT} objects per page (asked: ${limit})`,
+      }),
+    );
+  if (!prefix.endsWith("/"))
+    return Effect.fail(
+      new BuildStorageError({
+        reason: `a listing prefix ends with "/" (got ${JSON.stringify(prefix.slice(0, 200))})`,
+      }),
+    );
+  return Effect.as(checkKey(prefix.slice(0, -1)), prefix);
+};

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { mkdir, utimes, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -255,6 +256,59 @@ describe("the local build storage", () => {
       expect(await failure(storage.read(key))).toMatchObject({ _tag: "BuildStorageError" });
       expect(await failure(storage.remove(key))).toMatchObject({ _tag: "BuildStorageError" });
     }
+  });
+
+  it("lists stored objects under a prefix in key order, page by page, with their write times", async () => {
+    const keys = [
+      "projects/prj_2/contexts/b.tar.gz",
+      "projects/prj_1/contexts/z.tar.gz",
+      "projects/prj_1/contexts/a.tar.gz",
+    ];
+    const before = Date.now();
+    for (const [index, key] of keys.entries())
+      expect((await put((await urlFor(key)).url, bytes(100 + index))).status).toBe(200);
+    // Not objects: an upload's temporary file, and a key outside the prefix.
+    await writeFile(path.join(root, "projects/prj_1/contexts/.a.tar.gz.0a1b2c.part"), "x");
+    await mkdir(path.join(root, "other"), { recursive: true });
+    await writeFile(path.join(root, "other/c.tar.gz"), "x");
+    const old = new Date("2026-01-02T03:04:05Z");
+    await utimes(path.join(root, keys[1] as string), old, old);
+
+    const first = await run(storage.list("projects/", { limit: 2 }));
+    expect(first.objects.map((o) => o.key)).toEqual([
+      "projects/prj_1/contexts/a.tar.gz",
+      "projects/prj_1/contexts/z.tar.gz",
+    ]);
+    expect(first.nextAfter).toBe("projects/prj_1/contexts/z.tar.gz");
+    expect(first.objects[0]?.sizeBytes).toBe(102);
+    expect(first.objects[0]?.lastModifiedAt).toBeGreaterThanOrEqual(before - 1000);
+    expect(first.objects[1]?.lastModifiedAt).toBe(old.getTime());
+    const second = await run(storage.list("projects/", { after: first.nextAfter, limit: 2 }));
+    expect(second).toEqual({
+      objects: [
+        {
+          key: "projects/prj_2/contexts/b.tar.gz",
+          sizeBytes: 100,
+          lastModifiedAt: expect.any(Number),
+        },
+      ],
+      nextAfter: undefined,
+    });
+    expect(
+      (await run(storage.list("projects/prj_2/", { limit: 10 }))).objects.map((o) => o.key),
+    ).toEqual(["projects/prj_2/contexts/b.tar.gz"]);
+    // Nothing stored yet under a prefix: an empty last page, not an error.
+    expect(await run(storage.list("projects/none/", { limit: 10 }))).toEqual({
+      objects: [],
+      nextAfter: undefined,
+    });
+    for (const prefix of ["projects", "../", "/", "a//"])
+      expect(await failure(storage.list(prefix, { limit: 10 })), prefix).toMatchObject({
+        _tag: "BuildStorageError",
+      });
+    expect(await failure(storage.list("projects/", { limit: 0 }))).toMatchObject({
+      reason: "a listing returns 1 to 1000 objects per page (asked: 0)",
+    });
   });
 
   it("never puts the signing secret in a URL", async () => {

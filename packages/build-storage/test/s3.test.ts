@@ -46,6 +46,45 @@ const put = async (url: string, body: Uint8Array, headers: Record<string, string
   (await fetch(url, { method: "PUT", body, headers })).status;
 
 describe("the S3 build storage", () => {
+  it("lists stored objects under a prefix in key order, page by page (ListObjects with Marker)", async () => {
+    const prefix = `projects/prj_list${Date.now()}/`;
+    const keys = [
+      `${prefix}contexts/c.tar.gz`,
+      `${prefix}contexts/a.tar.gz`,
+      `${prefix}b/x.tar.gz`,
+    ];
+    const before = Date.now();
+    for (const [index, key] of keys.entries()) {
+      const { url } = await run(
+        storage.createUploadUrl(key, { maxSizeBytes: MAX, expiresInSeconds: TTL }),
+      );
+      expect(await put(url, bytes(10 + index))).toBe(200);
+    }
+    const first = await run(storage.list(prefix, { limit: 2 }));
+    expect(first.objects.map((o) => o.key)).toEqual([
+      `${prefix}b/x.tar.gz`,
+      `${prefix}contexts/a.tar.gz`,
+    ]);
+    expect(first.objects.map((o) => o.sizeBytes)).toEqual([12, 11]);
+    // S3 keeps whole seconds.
+    for (const object of first.objects) {
+      expect(object.lastModifiedAt).toBeGreaterThanOrEqual(before - 1000);
+      expect(object.lastModifiedAt).toBeLessThanOrEqual(Date.now() + 1000);
+    }
+    expect(first.nextAfter).toBe(`${prefix}contexts/a.tar.gz`);
+    const second = await run(storage.list(prefix, { after: first.nextAfter, limit: 2 }));
+    expect(second.objects.map((o) => o.key)).toEqual([`${prefix}contexts/c.tar.gz`]);
+    expect(second.nextAfter).toBeUndefined();
+    expect(await run(storage.list(`${prefix}none/`, { limit: 5 }))).toEqual({
+      objects: [],
+      nextAfter: undefined,
+    });
+    expect(await failure(storage.list("projects", { limit: 5 }))).toMatchObject({
+      _tag: "BuildStorageError",
+    });
+    for (const key of keys) await run(storage.remove(key));
+  });
+
   it("takes an upload at a presigned URL, then stats, reads and removes it", async () => {
     const key = freshKey();
     const before = Date.now();

@@ -16,7 +16,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -338,6 +338,28 @@ export const recordBuilt = (plan: DeployPlan, image: string, message: string) =>
     return { ok: true } as Began;
   });
 
-/** Removes the downloaded context (best effort). */
+/**
+ * Removes `<contexts>/<id>.tar.gz` and whatever a download attempt left beside it
+ * (`<id>.tar.gz.<attempt>.partial`); nothing there is fine. Used by the deploy (after the build,
+ * and in compensation) and by retention.
+ */
+export const removeDownloads = async (contextsDir: string, deploymentId: string) => {
+  const name = `${deploymentId}.tar.gz`;
+  const entries = await readdir(contextsDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return [] as string[];
+    throw error;
+  });
+  for (const entry of entries)
+    if (entry === name || entry.startsWith(`${name}.`))
+      await rm(path.join(contextsDir, entry), { force: true });
+};
+
+/** Removes the downloaded context and any partial download (retried by the step on an I/O error). */
 export const removeContext = (settings: BuildSettings, deploymentId: string) =>
-  Effect.promise(() => rm(contextPath(settings, deploymentId), { force: true }));
+  Effect.tryPromise({
+    try: () => removeDownloads(settings.contextsDir, deploymentId),
+    catch: (error) =>
+      new Error(
+        `could not remove the downloaded build context: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+  });

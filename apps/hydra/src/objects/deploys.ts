@@ -82,6 +82,12 @@ interface Saga {
   switching: boolean;
   /** A build job may have been started (compensation stops it). */
   building: boolean;
+  /**
+   * The build context may have been downloaded, whole or in part (compensation removes
+   * `<contexts>/<id>.tar.gz` and its `.partial` files: a failed check or a cancel mid-download
+   * would otherwise leave up to FERRY_UPLOAD_MAX_BYTES behind).
+   */
+  downloaded: boolean;
 }
 
 const failureMessage = (error: unknown): string => {
@@ -161,6 +167,8 @@ async function build(
   saga: Saga,
 ): Promise<string> {
   const settings = deps.build;
+  // Set before the run: a cancellation may leave the closure writing the file.
+  saga.downloaded = true;
   await durable.run("download build context", downloadContext(plan, settings), POLICIES.download);
   const context = await durable.run(
     "check build context",
@@ -214,7 +222,10 @@ async function build(
           plan,
           started.tag,
           `built ${started.tag}${polled.imageId === null ? "" : ` (${polled.imageId.slice(0, 19)})`}`,
-        ).pipe(Effect.tap(() => removeContext(settings, plan.deploymentId))),
+        ).pipe(
+          // Best effort: retention removes a copy left behind.
+          Effect.tap(() => Effect.ignore(removeContext(settings, plan.deploymentId))),
+        ),
         POLICIES.db,
       );
       if (!recorded.ok)
@@ -280,7 +291,13 @@ async function deploy(
   const ids = restateIds(ctx, await ctx.date.now());
   const newId = <K extends "step" | "instance">(kind: K) => Effect.runSync(ids.next(kind));
 
-  const saga: Saga = { step: null, started: [], switching: false, building: false };
+  const saga: Saga = {
+    step: null,
+    started: [],
+    switching: false,
+    building: false,
+    downloaded: false,
+  };
   let switched: { readonly hostnames: ReadonlyArray<{ readonly hostname: string }> } | undefined;
   try {
     let image = plan.image;
@@ -440,12 +457,14 @@ async function compensate(
       ),
       POLICIES.compensation,
     );
+  }
+  if (saga.downloaded)
     await undo.run(
       "remove build context",
-      removeContext(deps.build, plan.deploymentId),
+      // A copy that cannot be removed must not stop the undo: retention removes it later.
+      Effect.ignore(removeContext(deps.build, plan.deploymentId)),
       POLICIES.compensation,
     );
-  }
   const toRemove: Array<{ readonly containerId: string; readonly name: string }> = [
     ...saga.started.map((i) => ({ containerId: i.containerId, name: i.name })),
   ];

@@ -17,8 +17,6 @@
  * A part that fails leaves the deployment unmarked; the parts before it are done and stay done.
  * Failures are returned (journaled, logged), never thrown: only a database defect is retried here.
  */
-import { readdir, rm } from "node:fs/promises";
-import path from "node:path";
 import { ferryImageTag, removeBuildJob } from "@ferry/builder";
 import {
   BuildStorage,
@@ -29,6 +27,7 @@ import {
   RetentionRepository,
 } from "@ferry/domain";
 import { Effect, Either, Option } from "effect";
+import { removeDownloads } from "../deploy/build.ts";
 
 export interface ArtifactPaths {
   /** hydra's downloaded build contexts, `<deploymentId>.tar.gz`. */
@@ -47,18 +46,6 @@ export type RemovalResult =
     }
   | { readonly outcome: "kept"; readonly reason: KeepReason | "unknown-deployment" }
   | { readonly outcome: "failed"; readonly errors: ReadonlyArray<string> };
-
-/** `<id>.tar.gz` and whatever a download left beside it (`<id>.tar.gz.<attempt>.partial`). */
-const removeDownloads = async (contextsDir: string, deploymentId: string) => {
-  const name = `${deploymentId}.tar.gz`;
-  const entries = await readdir(contextsDir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return [] as string[];
-    throw error;
-  });
-  for (const entry of entries)
-    if (entry === name || entry.startsWith(`${name}.`))
-      await rm(path.join(contextsDir, entry), { force: true });
-};
 
 const message = (error: unknown): string =>
   error instanceof Error

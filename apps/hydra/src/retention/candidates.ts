@@ -1,6 +1,6 @@
 /**
- * One page of retention candidates, decided: the query pre-selects (terminal, built from a
- * context, not yet removed, finished before the period), decideRetention has the last word.
+ * One page of retention candidates, decided: the query selects what the rule would remove (so
+ * kept deployments are not listed at every sweep), decideRetention has the last word.
  * Runs inside one `ctx.run`; its result is journaled (plain JSON).
  */
 import { type DeploymentId, decideRetention, RetentionRepository } from "@ferry/domain";
@@ -22,7 +22,7 @@ export const findCandidates = (input: {
 }) =>
   Effect.gen(function* () {
     const page = yield* (yield* RetentionRepository).listCandidates({
-      finishedBefore: input.now - input.periodMs,
+      unneededBefore: input.now - input.periodMs,
       afterId: input.cursor,
       limit: input.limit,
     });

@@ -2,11 +2,13 @@
  * The `retention` virtual object: one key ("retention") for the whole installation, so Restate
  * runs one sweep at a time whichever hydra replica asked for it (docs/decisions/0017).
  *
- * sweep: read a page of candidates (one `ctx.run`, decided by the domain's rule), then remove
- * each removable deployment's artifacts in its own short `ctx.run` (artifacts.ts), bounded
- * retries, failures logged and left for the next sweep. The object's state keeps the page
- * cursor (so deployments the rule keeps cannot starve the ones behind them) and when the last
- * sweep ran (so timers of several replicas make one sweep per interval).
+ * sweep: pages of candidates (one `ctx.run` each, the query selecting what the domain's rule
+ * removes, the rule deciding again), each removable deployment's artifacts removed in its own
+ * short `ctx.run` (artifacts.ts), bounded retries, failures logged and left for the next sweep;
+ * then pages of build storage, for uploads no deployment references (orphans.ts). At most
+ * MAX_PAGES_PER_SWEEP pages of each per sweep. The object's state keeps both cursors (a sweep
+ * continues where the last one stopped, so nothing behind a long list starves) and when the
+ * last sweep ran (so timers of several replicas make one sweep per interval).
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { Logger } from "../log.ts";
@@ -14,7 +16,8 @@ import { InFlight, makeDurable, POLICIES, type StepPolicy } from "../objects/dur
 import type { HydraRuntime } from "../services.ts";
 import { type ArtifactPaths, type RemovalResult, removeArtifacts } from "./artifacts.ts";
 import { type CandidatePage, findCandidates } from "./candidates.ts";
-import type { RetentionSettings } from "./settings.ts";
+import { findOrphans, type OrphanPage, type OrphanRemoval, removeOrphan } from "./orphans.ts";
+import { MAX_PAGES_PER_SWEEP, type RetentionSettings } from "./settings.ts";
 
 export const RETENTION_OBJECT = "retention" as const;
 /** The one key: a single queue for the installation. */
@@ -29,11 +32,20 @@ export interface SweepReport {
   /** Set when the sweep did nothing, and why. */
   readonly skipped: string | null;
   readonly startedAt: number;
-  /** Candidates looked at (removed + kept + failed). */
+  /** Deployments looked at (removed + kept + failed). */
   readonly examined: number;
   readonly removed: ReadonlyArray<string>;
+  /** Listed, then kept by the rule's last check (facts changed since the listing). */
   readonly kept: ReadonlyArray<{ readonly deploymentId: string; readonly reason: string }>;
-  readonly failed: ReadonlyArray<{ readonly deploymentId: string; readonly error: string }>;
+  /** A deployment's artifacts, or an abandoned upload (`key`), that could not be removed. */
+  readonly failed: ReadonlyArray<
+    | { readonly deploymentId: string; readonly error: string }
+    | { readonly key: string; readonly error: string }
+  >;
+  /** Stored objects looked at under `projects/`. */
+  readonly uploadsExamined: number;
+  /** Keys of abandoned uploads removed (no deployment referenced them). */
+  readonly orphansRemoved: ReadonlyArray<string>;
 }
 
 export interface RetentionDeps {
@@ -61,7 +73,15 @@ async function sweep(
   request: SweepRequest | undefined,
 ): Promise<SweepReport> {
   const startedAt = await ctx.date.now();
-  const empty = { startedAt, examined: 0, removed: [], kept: [], failed: [] };
+  const empty = {
+    startedAt,
+    examined: 0,
+    removed: [],
+    kept: [],
+    failed: [],
+    uploadsExamined: 0,
+    orphansRemoved: [],
+  };
   const last = await ctx.get<number>("lastSweepAt");
   const minGapMs = request?.minGapMs;
   if (typeof minGapMs === "number" && last !== null && startedAt - last < minGapMs)
@@ -73,54 +93,108 @@ async function sweep(
   const durable = makeDurable(ctx, deps.runtime, new InFlight(), undefined);
   const policy = { now: startedAt, periodMs: deps.settings.periodMs };
 
-  let page: CandidatePage;
-  try {
-    page = await durable.run(
-      "find candidates",
-      findCandidates({
-        ...policy,
-        cursor: (await ctx.get<string>("cursor")) ?? "",
-        limit: deps.settings.batchSize,
-      }),
-      POLICIES.db,
-    );
-  } catch (error) {
-    if (!gaveUp(error)) throw error;
-    log.warn("retention sweep could not list candidates", { error: error.message });
-    return { ...empty, skipped: `could not list candidates: ${error.message}` };
-  }
-  ctx.set("cursor", page.nextCursor);
-
   const removed: string[] = [];
-  const kept = [...page.kept];
+  const kept: Array<SweepReport["kept"][number]> = [];
   const failed: Array<SweepReport["failed"][number]> = [];
-  for (const deploymentId of page.remove) {
-    let result: RemovalResult;
+  const skipped: string[] = [];
+
+  // Deployments: pages until the end of the list or the budget; the cursor is saved after each
+  // page, so the next sweep continues after the last page this one read.
+  let cursor = (await ctx.get<string>("cursor")) ?? "";
+  for (let pageNumber = 1; pageNumber <= MAX_PAGES_PER_SWEEP; pageNumber++) {
+    let page: CandidatePage;
     try {
-      result = await durable.run(
-        `remove artifacts of ${deploymentId}`,
-        removeArtifacts(deploymentId, deps.paths, policy),
-        REMOVAL,
+      page = await durable.run(
+        `find candidates (page ${pageNumber})`,
+        findCandidates({ ...policy, cursor, limit: deps.settings.batchSize }),
+        POLICIES.db,
       );
     } catch (error) {
       if (!gaveUp(error)) throw error;
-      result = { outcome: "failed", errors: [error.message] };
+      log.warn("retention sweep could not list candidates", { error: error.message });
+      skipped.push(`could not list candidates: ${error.message}`);
+      break;
     }
-    if (result.outcome === "removed") removed.push(deploymentId);
-    else if (result.outcome === "kept") kept.push({ deploymentId, reason: result.reason });
-    else failed.push({ deploymentId, error: result.errors.join("; ") });
+    cursor = page.nextCursor;
+    ctx.set("cursor", cursor);
+    kept.push(...page.kept);
+    for (const deploymentId of page.remove) {
+      let result: RemovalResult;
+      try {
+        result = await durable.run(
+          `remove artifacts of ${deploymentId}`,
+          removeArtifacts(deploymentId, deps.paths, policy),
+          REMOVAL,
+        );
+      } catch (error) {
+        if (!gaveUp(error)) throw error;
+        result = { outcome: "failed", errors: [error.message] };
+      }
+      if (result.outcome === "removed") removed.push(deploymentId);
+      else if (result.outcome === "kept") kept.push({ deploymentId, reason: result.reason });
+      else failed.push({ deploymentId, error: result.errors.join("; ") });
+    }
+    // The end of the list: the next sweep starts over (a failed removal waits for it).
+    if (cursor === "") break;
+  }
+
+  // Abandoned uploads: build storage walked the same way, with a cursor of its own.
+  const orphansRemoved: string[] = [];
+  let uploadsExamined = 0;
+  let after = (await ctx.get<string>("uploadsCursor")) ?? "";
+  for (let pageNumber = 1; pageNumber <= MAX_PAGES_PER_SWEEP; pageNumber++) {
+    let page: OrphanPage;
+    try {
+      page = await durable.run(
+        `find abandoned uploads (page ${pageNumber})`,
+        findOrphans({
+          now: startedAt,
+          minAgeMs: deps.settings.uploadUrlTtlSeconds * 1_000 + deps.settings.periodMs,
+          after,
+          limit: deps.settings.batchSize,
+        }),
+        POLICIES.db,
+      );
+    } catch (error) {
+      if (!gaveUp(error)) throw error;
+      log.warn("retention sweep could not list build storage", { error: error.message });
+      skipped.push(`could not list build storage: ${error.message}`);
+      break;
+    }
+    after = page.nextAfter;
+    ctx.set("uploadsCursor", after);
+    uploadsExamined += page.listed;
+    for (const key of page.orphans) {
+      let result: OrphanRemoval;
+      try {
+        result = await durable.run(`remove abandoned upload ${key}`, removeOrphan(key), REMOVAL);
+      } catch (error) {
+        if (!gaveUp(error)) throw error;
+        result = { outcome: "failed", error: error.message };
+      }
+      if (result.outcome === "removed") orphansRemoved.push(key);
+      else if (result.outcome === "failed") failed.push({ key, error: result.error });
+    }
+    if (after === "") break;
   }
 
   const report: SweepReport = {
-    skipped: null,
+    skipped: skipped.length === 0 ? null : skipped.join("; "),
     startedAt,
-    examined: removed.length + kept.length + failed.length,
+    examined: removed.length + kept.length + failed.filter((f) => "deploymentId" in f).length,
     removed,
     kept,
     failed,
+    uploadsExamined,
+    orphansRemoved,
   };
-  if (removed.length > 0 || failed.length > 0)
-    log.info("retention sweep", { examined: report.examined, removed, failed });
+  if (removed.length > 0 || orphansRemoved.length > 0 || failed.length > 0)
+    log.info("retention sweep", {
+      examined: report.examined,
+      removed,
+      orphansRemoved,
+      failed: failed.length,
+    });
   for (const failure of failed)
     log.warn("build artifacts not removed; retried next sweep", { ...failure });
   return report;

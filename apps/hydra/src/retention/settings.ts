@@ -8,13 +8,25 @@ export interface RetentionSettings {
   readonly periodMs: number;
   /** Each hydra asks for a sweep this often; 0: never on its own (only when asked). */
   readonly intervalSeconds: number;
-  /** The most deployments one sweep looks at. */
+  /** The most deployments (or stored objects) one page of a sweep looks at. */
   readonly batchSize: number;
+  /**
+   * How long an upload URL accepts its upload (ctrl's FERRY_UPLOAD_URL_TTL_SECONDS): a stored
+   * context no deployment uses is abandoned once older than this plus the period.
+   */
+  readonly uploadUrlTtlSeconds: number;
 }
 
 export const DEFAULT_RETENTION_PERIOD = "7d";
 export const DEFAULT_RETENTION_INTERVAL_SECONDS = 3_600;
 export const DEFAULT_RETENTION_BATCH_SIZE = 50;
+/** Same default as ctrl's FERRY_UPLOAD_URL_TTL_SECONDS. */
+export const DEFAULT_UPLOAD_URL_TTL_SECONDS = 900;
+/**
+ * The most pages one sweep goes through, of deployments and of stored objects each (so at most
+ * 20 × FERRY_RETENTION_BATCH_SIZE of each per sweep); the next sweep continues where it stopped.
+ */
+export const MAX_PAGES_PER_SWEEP = 20;
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const MAX_PERIOD_MS = 3_650 * UNIT_MS.d;

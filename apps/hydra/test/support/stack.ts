@@ -178,7 +178,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       buildTimeoutMs: 120_000,
       workDir: join(dataDir, "hydra"),
       // No sweep of its own: a test asks for one when it wants one.
-      retention: { periodMs: 7 * 86_400_000, intervalSeconds: 0, batchSize: 50 },
+      retention: {
+        periodMs: 7 * 86_400_000,
+        intervalSeconds: 0,
+        batchSize: 50,
+        uploadUrlTtlSeconds: 900,
+      },
       restateIngressUrl: restate.ingressUrl,
       ...overrides,
     });

@@ -30,7 +30,12 @@ describe("loadConfig", () => {
       buildJobsDir: path.resolve("/srv/ferry/.ferry/data/builds"),
       buildTimeoutMs: 30 * 60_000,
       workDir: path.resolve("/srv/ferry/.ferry/data/hydra"),
-      retention: { periodMs: 7 * 86_400_000, intervalSeconds: 3_600, batchSize: 50 },
+      retention: {
+        periodMs: 7 * 86_400_000,
+        intervalSeconds: 3_600,
+        batchSize: 50,
+        uploadUrlTtlSeconds: 900,
+      },
       restateIngressUrl: "http://127.0.0.1:8080",
     });
   });
@@ -40,12 +45,14 @@ describe("loadConfig", () => {
       FERRY_RETENTION_PERIOD: "36h",
       FERRY_RETENTION_INTERVAL_SECONDS: "0",
       FERRY_RETENTION_BATCH_SIZE: "10",
+      FERRY_UPLOAD_URL_TTL_SECONDS: "3600",
       FERRY_RESTATE_INGRESS_URL: "http://restate:8080/",
     });
     expect(config.retention).toStrictEqual({
       periodMs: 36 * 3_600_000,
       intervalSeconds: 0,
       batchSize: 10,
+      uploadUrlTtlSeconds: 3_600,
     });
     expect(config.restateIngressUrl).toBe("http://restate:8080");
     expect(loadConfig({ FERRY_RETENTION_PERIOD: "90s" }).retention.periodMs).toBe(90_000);
@@ -62,6 +69,7 @@ describe("loadConfig", () => {
       loadConfig({
         FERRY_RETENTION_INTERVAL_SECONDS: "hourly",
         FERRY_RETENTION_BATCH_SIZE: "0",
+        FERRY_UPLOAD_URL_TTL_SECONDS: "0",
         FERRY_RESTATE_INGRESS_URL: "restate:8080",
       });
     } catch (caught) {
@@ -70,6 +78,7 @@ describe("loadConfig", () => {
     expect((error as ConfigError).problems).toStrictEqual([
       'FERRY_RETENTION_INTERVAL_SECONDS: must be a whole number from 0 to 604800 (got "hourly")',
       'FERRY_RETENTION_BATCH_SIZE: must be a whole number from 1 to 1000 (got "0")',
+      'FERRY_UPLOAD_URL_TTL_SECONDS: must be a whole number from 1 to 604800 (got "0")',
       'FERRY_RESTATE_INGRESS_URL: must be an http:// or https:// URL (got "restate:8080")',
     ]);
   });

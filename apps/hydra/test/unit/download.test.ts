@@ -94,6 +94,7 @@ describe("downloadContext", () => {
     const trickling = Layer.succeed(BuildStorage, {
       createUploadUrl: () => Effect.die("unused"),
       remove: () => Effect.die("unused"),
+      list: () => Effect.die("unused"),
       stat: () => Effect.succeed(Option.some({ sizeBytes: 1024 * 1024 })),
       read: () =>
         Effect.sync(() => {

@@ -2,11 +2,12 @@
  * BuildStorage in a local directory: the embedded default. Upload URLs point at ctrl's own
  * upload endpoint (upload-handler.ts), signed with a secret only ctrl holds.
  */
-import { open, rm, stat } from "node:fs/promises";
+import { open, readdir, rm, stat } from "node:fs/promises";
+import path from "node:path";
 import { Readable } from "node:stream";
 import { BuildStorage, BuildStorageError } from "@ferry/domain";
 import { Clock, Effect, Layer, Option } from "effect";
-import { checkKey } from "../keys.ts";
+import { checkKey, checkListing, keyProblem } from "../keys.ts";
 import { fileOf } from "./files.ts";
 import { uploadUrl } from "./upload-url.ts";
 
@@ -112,7 +113,61 @@ export const makeLocalBuildStorage = (options: LocalBuildStorageOptions): BuildS
           catch: (error) => failure(`cannot remove build context "${key}"`, error),
         }),
       ),
+
+    list: (prefix, { after, limit }) =>
+      Effect.gen(function* () {
+        yield* checkListing(prefix, limit);
+        const directory = fileOf(options.root, prefix.slice(0, -1));
+        if (directory === undefined)
+          return yield* new BuildStorageError({ reason: `prefix "${prefix}" leaves the root` });
+        return yield* Effect.tryPromise({
+          try: async () => {
+            const keys = await keysUnder(directory, prefix);
+            const objects = [];
+            let index = after === undefined ? 0 : keys.findIndex((key) => key > after);
+            if (index < 0) index = keys.length;
+            for (; index < keys.length && objects.length < limit; index++) {
+              const key = keys[index] as string;
+              // A file removed since the directory was read is simply not listed.
+              const info = await stat(path.join(directory, key.slice(prefix.length))).catch(
+                (error: NodeJS.ErrnoException) => {
+                  if (error.code === "ENOENT") return undefined;
+                  throw error;
+                },
+              );
+              if (info !== undefined)
+                objects.push({ key, sizeBytes: info.size, lastModifiedAt: info.mtimeMs });
+            }
+            const last = keys[index - 1];
+            return { objects, nextAfter: index < keys.length ? last : undefined };
+          },
+          catch: (error) => failure(`cannot list build contexts under "${prefix}"`, error),
+        });
+      }),
   });
+};
+
+/**
+ * Every key stored under `directory` (whose key prefix is `prefix`), sorted. Files that no key
+ * can name (an upload's temporary `.name.*.part`, anything else a key would not pass) are not
+ * objects and are left out.
+ */
+const keysUnder = async (directory: string, prefix: string): Promise<string[]> => {
+  const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT" || error.code === "ENOTDIR") return [];
+      throw error;
+    },
+  );
+  const keys: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const relative = path.relative(directory, path.join(entry.parentPath, entry.name));
+    const key = `${prefix}${relative.split(path.sep).join("/")}`;
+    if (keyProblem(key) === undefined) keys.push(key);
+  }
+  // Byte order, like S3's listing (keys are ASCII).
+  return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 };
 
 export const localBuildStorage = (options: LocalBuildStorageOptions): Layer.Layer<BuildStorage> =>

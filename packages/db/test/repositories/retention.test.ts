@@ -1,11 +1,12 @@
 /**
- * RetentionRepository on Prisma: the candidate query returns exactly the facts decideRetention
- * needs (live, routes, running instances, the latest READY of an environment), pages by id, and
- * the mark is a compare-and-set that leaves updated_at alone.
+ * RetentionRepository on Prisma: the facts decideRetention needs (live, routes, running
+ * instances, the newer READY of an environment and when they pushed a deployment out of the kept
+ * ones), a candidate query that lists exactly what the rule removes, pages by id, the
+ * referenced-key lookup for orphan uploads, and a compare-and-set mark that leaves updated_at
+ * alone.
  */
 import {
   type Deployment,
-  type DeploymentId,
   DeploymentRepository,
   type DeploymentStatus,
   decideRetention,
@@ -95,7 +96,7 @@ const instance = (deployment: Deployment, status: "STARTING" | "RUNNING" | "STOP
 describe.each(testDatabaseKinds())("RetentionRepository on %s", (kind) => {
   const { run } = useRepositories(kind);
 
-  it("lists terminal build deployments with the facts the rule decides on", async () => {
+  it("lists exactly what the rule removes, with the facts it decides on", async () => {
     await run(
       Effect.gen(function* () {
         const retention = yield* RetentionRepository;
@@ -107,11 +108,13 @@ describe.each(testDatabaseKinds())("RetentionRepository on %s", (kind) => {
         const pinnedTarget = yield* built(tenant, "READY", NOW); // live after a rollback
         const oldReady = yield* built(tenant, "READY", NOW); // stopped instances, no traffic
         const runningReady = yield* built(tenant, "READY", NOW); // instances still run
+        const previousReady = yield* built(tenant, "READY", NOW); // `ferry rollback`'s target
         const latestReady = yield* built(tenant, "READY", NOW); // the environment's latest
-        const previewReady = yield* built(tenant, "READY", NOW, {
-          environmentId: tenant.preview.id,
-          environmentSlug: tenant.preview.slug,
-        });
+        const preview = { environmentId: tenant.preview.id, environmentSlug: tenant.preview.slug };
+        // READY long ago, but pushed out of the kept two only a day before LATER.
+        const previewServedLong = yield* built(tenant, "READY", NOW - 300 * DAY_MS, preview);
+        const previewPrevious = yield* built(tenant, "READY", NOW, preview);
+        const previewLatest = yield* built(tenant, "READY", LATER - DAY_MS, preview);
         const recent = yield* built(tenant, "FAILED", LATER - DAY_MS);
         const building = yield* built(tenant, "PENDING", NOW);
         const prebuilt = yield* createDeployment(tenant, { status: "PENDING" });
@@ -125,33 +128,32 @@ describe.each(testDatabaseKinds())("RetentionRepository on %s", (kind) => {
         yield* routed(tenant, oldReady, ["DEPLOYMENT"]);
         yield* routed(tenant, runningReady, ["DEPLOYMENT"]);
         yield* routed(tenant, latestReady, ["DEPLOYMENT", "BRANCH"]);
-        yield* routed(tenant, previewReady, ["DEPLOYMENT", "ENVIRONMENT"]);
+        yield* routed(tenant, previewLatest, ["DEPLOYMENT", "ENVIRONMENT"]);
         yield* instance(oldReady, "STOPPED");
         yield* instance(runningReady, "RUNNING");
         yield* instance(runningReady, "STOPPED");
         yield* instance(failed, "STOPPED");
 
-        const listed = yield* retention.listCandidates({
-          finishedBefore: LATER,
-          afterId: "",
-          limit: 100,
-        });
-        const mine = listed.filter((f) => f.projectId === tenant.project.id);
-        // Not listed: in progress (PENDING) and the prebuilt image's deployment.
-        expect(mine.map((f) => f.id)).toStrictEqual([
-          failed.id,
-          cancelled.id,
-          superseded.id,
-          pinnedTarget.id,
-          oldReady.id,
-          runningReady.id,
-          latestReady.id,
-          previewReady.id,
-          recent.id,
-        ]);
-        expect(mine.map((f) => f.id)).not.toContain(building.id);
-        const facts = (id: DeploymentId) => mine.find((f) => f.id === id) as RetentionFacts;
-        expect(facts(failed.id)).toStrictEqual({
+        const all = [
+          failed,
+          cancelled,
+          superseded,
+          pinnedTarget,
+          oldReady,
+          runningReady,
+          previousReady,
+          latestReady,
+          previewServedLong,
+          previewPrevious,
+          previewLatest,
+          recent,
+          building,
+          prebuilt,
+        ];
+        const facts = new Map<string, RetentionFacts>();
+        for (const d of all) facts.set(d.id, Option.getOrThrow(yield* retention.findFacts(d.id)));
+        const of = (d: Deployment) => facts.get(d.id) as RetentionFacts;
+        expect(of(failed)).toStrictEqual({
           id: failed.id,
           projectId: tenant.project.id,
           environmentId: tenant.production.id,
@@ -161,25 +163,32 @@ describe.each(testDatabaseKinds())("RetentionRepository on %s", (kind) => {
             failed.source._tag === "BuildContext" ? failed.source.buildContextPath : "",
           image: undefined,
           finishedAt: NOW,
+          supersededAt: NOW, // runningReady's READY (the second newer one)
           artifactsRemovedAt: undefined,
           isLive: false,
           trafficRoutes: 0,
           activeInstances: 0,
-          newerReadyInEnvironment: true,
+          newerReadyInEnvironment: 5,
         });
-        expect(facts(pinnedTarget.id)).toMatchObject({ isLive: true, trafficRoutes: 2 });
-        expect(facts(runningReady.id)).toMatchObject({ activeInstances: 1, trafficRoutes: 0 });
-        expect(facts(latestReady.id)).toMatchObject({
-          newerReadyInEnvironment: false,
-          trafficRoutes: 1,
+        expect(of(pinnedTarget)).toMatchObject({ isLive: true, trafficRoutes: 2 });
+        expect(of(runningReady)).toMatchObject({ activeInstances: 1, trafficRoutes: 0 });
+        expect(of(previousReady)).toMatchObject({
+          newerReadyInEnvironment: 1,
+          supersededAt: undefined,
         });
-        // The latest READY is per environment: preview's only READY is its latest.
-        expect(facts(previewReady.id)).toMatchObject({ newerReadyInEnvironment: false });
+        expect(of(latestReady)).toMatchObject({ newerReadyInEnvironment: 0, trafficRoutes: 1 });
+        // Newer READY are counted per environment, and supersededAt is when the second newer
+        // one became READY.
+        expect(of(previewServedLong)).toMatchObject({
+          newerReadyInEnvironment: 2,
+          finishedAt: NOW - 300 * DAY_MS,
+          supersededAt: LATER - DAY_MS,
+        });
 
         const decisions = Object.fromEntries(
-          mine.map((f) => {
-            const decision = decideRetention(f, POLICY);
-            return [f.id, decision._tag === "Remove" ? "remove" : decision.reason];
+          all.map((d) => {
+            const decision = decideRetention(of(d), POLICY);
+            return [d.id, decision._tag === "Remove" ? "remove" : decision.reason];
           }),
         );
         expect(decisions).toStrictEqual({
@@ -189,19 +198,48 @@ describe.each(testDatabaseKinds())("RetentionRepository on %s", (kind) => {
           [pinnedTarget.id]: "live",
           [oldReady.id]: "remove",
           [runningReady.id]: "instances-active",
+          [previousReady.id]: "previous-ready",
           [latestReady.id]: "latest-ready",
-          [previewReady.id]: "latest-ready",
+          [previewServedLong.id]: "within-period",
+          [previewPrevious.id]: "previous-ready",
+          [previewLatest.id]: "latest-ready",
           [recent.id]: "within-period",
+          [building.id]: "in-progress",
+          [prebuilt.id]: "prebuilt-image",
         });
 
-        // The period is applied by the query too: nothing that finished after `finishedBefore`.
-        const early = yield* retention.listCandidates({
-          finishedBefore: NOW + 1,
+        // The query selects exactly what the rule removes: kept deployments are never listed.
+        const listed = yield* retention.listCandidates({
+          unneededBefore: POLICY.now - POLICY.periodMs,
           afterId: "",
-          limit: 100,
+          limit: 1000,
         });
-        expect(early.map((f) => f.id)).not.toContain(recent.id);
-        expect(early.map((f) => f.id)).toContain(failed.id);
+        expect(listed.filter((f) => f.projectId === tenant.project.id)).toStrictEqual(
+          [failed, cancelled, superseded, oldReady].map(of),
+        );
+      }),
+    );
+  });
+
+  it("finds which stored context keys some deployment references (orphans are the rest)", async () => {
+    await run(
+      Effect.gen(function* () {
+        const retention = yield* RetentionRepository;
+        const tenant = yield* createTenant();
+        const failed = yield* built(tenant, "FAILED", NOW);
+        const pending = yield* built(tenant, "PENDING", NOW);
+        const keyOf = (d: Deployment) =>
+          d.source._tag === "BuildContext" ? d.source.buildContextPath : "";
+        const orphan = `projects/${tenant.project.id}/contexts/orphan.tar.gz`;
+        yield* retention.markArtifactsRemoved(failed.id, NOW);
+        const referenced = yield* retention.referencedContextKeys([
+          keyOf(failed),
+          orphan,
+          keyOf(pending),
+        ]);
+        // Whatever their status, even with artifacts removed.
+        expect([...referenced].sort()).toStrictEqual([keyOf(failed), keyOf(pending)].sort());
+        expect(yield* retention.referencedContextKeys([])).toStrictEqual([]);
       }),
     );
   });
@@ -223,7 +261,7 @@ describe.each(testDatabaseKinds())("RetentionRepository on %s", (kind) => {
 
         const page = (afterId: string) =>
           retention
-            .listCandidates({ finishedBefore: LATER, afterId, limit: 1 })
+            .listCandidates({ unneededBefore: LATER, afterId, limit: 1 })
             .pipe(Effect.map((rows) => rows.map((f) => f.id)));
         expect(yield* page("")).toHaveLength(1);
         expect(yield* page(first.id)).toStrictEqual([second.id]);
@@ -242,7 +280,7 @@ describe.each(testDatabaseKinds())("RetentionRepository on %s", (kind) => {
           reason: "already-removed",
         });
         const after = yield* retention.listCandidates({
-          finishedBefore: LATER,
+          unneededBefore: LATER,
           afterId: "",
           limit: 1000,
         });

@@ -38,6 +38,28 @@ export interface UploadUrlOptions {
   readonly sizeBytes?: number;
 }
 
+/** One stored object, as a listing shows it. */
+export interface StoredObject {
+  readonly key: string;
+  readonly sizeBytes: number;
+  /** When it was last written (epoch ms): for an upload, when the upload finished. */
+  readonly lastModifiedAt: number;
+}
+
+export interface StoredObjectPage {
+  /** In key order (byte order; keys are ASCII). */
+  readonly objects: ReadonlyArray<StoredObject>;
+  /** Pass as `after` for the next page; undefined when this was the last one. */
+  readonly nextAfter: string | undefined;
+}
+
+export interface ListOptions {
+  /** Only keys strictly after this one (the previous page's nextAfter). */
+  readonly after?: string | undefined;
+  /** The most objects in one page (1 to 1000). */
+  readonly limit: number;
+}
+
 export class BuildStorage extends Context.Tag("@ferry/domain/BuildStorage")<
   BuildStorage,
   {
@@ -57,6 +79,14 @@ export class BuildStorage extends Context.Tag("@ferry/domain/BuildStorage")<
     readonly read: (key: string) => Effect.Effect<ReadableStream<Uint8Array>, BuildStorageError>;
     /** Deletes the stored object; removing a key that holds nothing succeeds (retention repeats it). */
     readonly remove: (key: string) => Effect.Effect<void, BuildStorageError>;
+    /**
+     * One page of the objects whose key starts with `prefix` (a key followed by `/`, like
+     * `projects/`), in key order: retention walks it to find uploads no deployment uses.
+     */
+    readonly list: (
+      prefix: string,
+      options: ListOptions,
+    ) => Effect.Effect<StoredObjectPage, BuildStorageError>;
   }
 >() {}
 

@@ -4,8 +4,11 @@ import type { DeploymentId } from "../ids.ts";
 import type { RetentionFacts } from "../rules/retention.ts";
 
 export interface RetentionCandidateQuery {
-  /** Only deployments that reached their status before this time (epoch ms). */
-  readonly finishedBefore: number;
+  /**
+   * Only deployments no longer needed since before this time (epoch ms): see unneededSince in
+   * rules/retention.ts.
+   */
+  readonly unneededBefore: number;
   /** Only ids strictly above this one (a sweep's cursor); "" from the start. */
   readonly afterId: string;
   readonly limit: number;
@@ -15,9 +18,12 @@ export class RetentionRepository extends Context.Tag("@ferry/domain/RetentionRep
   RetentionRepository,
   {
     /**
-     * Terminal deployments built from a build context, whose artifacts are not removed yet and
-     * which finished before `finishedBefore`, by id ascending: the candidates the rule
-     * (decideRetention) then decides on. A superset: the rule has the last word.
+     * The deployments decideRetention would remove at `unneededBefore` with no period left, by
+     * id ascending: built from a context, artifacts not removed yet, terminal and not among the
+     * KEEP_READY_PER_ENVIRONMENT newest READY of its environment, not live, no traffic route,
+     * no active instance, unneeded since before `unneededBefore`. Every exclusion is in the
+     * query, so what the rule keeps is not listed again at every sweep; the rule still has the
+     * last word (facts change between the listing and the removal).
      */
     readonly listCandidates: (
       query: RetentionCandidateQuery,
@@ -29,6 +35,13 @@ export class RetentionRepository extends Context.Tag("@ferry/domain/RetentionRep
      * their artifacts: while there is one, the stored context stays.
      */
     readonly countContextHolders: (key: string, exceptId: DeploymentId) => Effect.Effect<number>;
+    /**
+     * Of `keys` (one page of stored build contexts), those that some deployment references
+     * (`build_context_path`, whatever its status): they are not orphans.
+     */
+    readonly referencedContextKeys: (
+      keys: ReadonlyArray<string>,
+    ) => Effect.Effect<ReadonlyArray<string>>;
     /** Compare-and-set: true when this call marked the artifacts removed, false if already marked. */
     readonly markArtifactsRemoved: (id: DeploymentId, at: number) => Effect.Effect<boolean>;
   }

@@ -6,9 +6,14 @@
  * A deployment's artifacts are removed when ALL of these hold:
  * - it was built from a build context (a prebuilt image is never Ferry's to remove);
  * - its artifacts were not removed already;
- * - it is terminal: FAILED, CANCELLED, SUPERSEDED, or READY with a newer READY deployment in its
- *   environment (the latest READY of an environment is what a rollback or a redeploy falls back on);
- * - it reached that status longer ago than the retention period;
+ * - it is terminal: FAILED, CANCELLED, SUPERSEDED, or READY with at least KEEP_READY_PER_ENVIRONMENT
+ *   newer READY deployments in its environment (the two newest READY of an environment are kept,
+ *   however old: the latest is what a redeploy falls back on, the one before it is what
+ *   `ferry rollback` picks by default);
+ * - it stopped being needed longer ago than the retention period: a FAILED, CANCELLED or
+ *   SUPERSEDED one when it reached that status, a READY one when the newer READY that pushed it
+ *   out of the kept ones became READY (not its own READY time: a deployment that served for a
+ *   month is not "old" the day it is replaced);
  * - it is not the project's live deployment (a pinned rollback target is live);
  * - no branch, environment or live hostname points at it (its own deployment hostname always
  *   does, and serves only while its instances run, which the next rule covers);
@@ -31,6 +36,12 @@ export interface RetentionFacts {
   readonly image: string | undefined;
   /** When it reached its current status (epoch ms). */
   readonly finishedAt: number;
+  /**
+   * When the KEEP_READY_PER_ENVIRONMENT-th READY deployment of its environment created after it
+   * became READY (epoch ms): from then on a READY deployment is no longer one of the kept ones.
+   * Undefined while there are fewer.
+   */
+  readonly supersededAt: number | undefined;
   /** When its artifacts were removed, if they were. */
   readonly artifactsRemovedAt: number | undefined;
   /** It is the project's live deployment. */
@@ -39,8 +50,8 @@ export interface RetentionFacts {
   readonly trafficRoutes: number;
   /** Its instances in STARTING or RUNNING. */
   readonly activeInstances: number;
-  /** A READY deployment of the same environment was created after it. */
-  readonly newerReadyInEnvironment: boolean;
+  /** READY deployments of the same environment created after it. */
+  readonly newerReadyInEnvironment: number;
 }
 
 export interface RetentionPolicy {
@@ -56,6 +67,7 @@ export type KeepReason =
   | "prebuilt-image"
   | "in-progress"
   | "latest-ready"
+  | "previous-ready"
   | "live"
   | "routed"
   | "instances-active"
@@ -64,6 +76,20 @@ export type KeepReason =
 export type RetentionDecision =
   | { readonly _tag: "Remove" }
   | { readonly _tag: "Keep"; readonly reason: KeepReason };
+
+/**
+ * How many READY deployments of each environment keep their artifacts, newest first: the latest
+ * (a redeploy's base) and the one before it (the default target of `ferry rollback`, the READY
+ * production deployment created before the live one).
+ */
+export const KEEP_READY_PER_ENVIRONMENT = 2;
+
+/**
+ * Since when a deployment is no longer needed, which the retention period counts from; undefined
+ * while it is one of its environment's kept READY deployments.
+ */
+export const unneededSince = (facts: RetentionFacts): number | undefined =>
+  facts.status === "READY" ? facts.supersededAt : facts.finishedAt;
 
 const keep = (reason: KeepReason): RetentionDecision => ({ _tag: "Keep", reason });
 
@@ -74,11 +100,14 @@ export const decideRetention = (
   if (facts.artifactsRemovedAt !== undefined) return keep("already-removed");
   if (facts.source !== "BUILD_CONTEXT") return keep("prebuilt-image");
   if (!isTerminal(facts.status)) return keep("in-progress");
-  if (facts.status === "READY" && !facts.newerReadyInEnvironment) return keep("latest-ready");
+  if (facts.status === "READY" && facts.newerReadyInEnvironment < KEEP_READY_PER_ENVIRONMENT)
+    return keep(facts.newerReadyInEnvironment === 0 ? "latest-ready" : "previous-ready");
   if (facts.isLive) return keep("live");
   if (facts.trafficRoutes > 0) return keep("routed");
   if (facts.activeInstances > 0) return keep("instances-active");
-  // Strictly longer ago than the period: at exactly the boundary it is kept.
-  if (policy.now - facts.finishedAt <= policy.periodMs) return keep("within-period");
+  const since = unneededSince(facts);
+  // Strictly longer ago than the period: at exactly the boundary it is kept. (A READY one with
+  // enough newer READY has a supersededAt; undefined would mean inconsistent facts: keep.)
+  if (since === undefined || policy.now - since <= policy.periodMs) return keep("within-period");
   return { _tag: "Remove" };
 };

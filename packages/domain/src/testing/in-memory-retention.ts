@@ -5,8 +5,7 @@
 import { Effect, Layer, Option, Ref } from "effect";
 import type { DeploymentId } from "../ids.ts";
 import { RetentionRepository } from "../ports/retention.ts";
-import { isTerminal } from "../rules/deployment-lifecycle.ts";
-import type { RetentionFacts } from "../rules/retention.ts";
+import { decideRetention, type RetentionFacts } from "../rules/retention.ts";
 
 export const makeInMemoryRetentionRepository = (facts: ReadonlyArray<RetentionFacts>) =>
   Layer.effect(
@@ -18,13 +17,12 @@ export const makeInMemoryRetentionRepository = (facts: ReadonlyArray<RetentionFa
           listCandidates: (query) =>
             Effect.map(Ref.get(store), (all) =>
               [...all.values()]
+                // What the SQL selects: removable at `unneededBefore` with no period left.
                 .filter(
                   (f) =>
-                    f.source === "BUILD_CONTEXT" &&
-                    isTerminal(f.status) &&
-                    f.artifactsRemovedAt === undefined &&
-                    f.finishedAt < query.finishedBefore &&
-                    f.id > query.afterId,
+                    f.id > query.afterId &&
+                    decideRetention(f, { now: query.unneededBefore, periodMs: 0 })._tag ===
+                      "Remove",
                 )
                 .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
                 .slice(0, query.limit),
@@ -42,6 +40,11 @@ export const makeInMemoryRetentionRepository = (facts: ReadonlyArray<RetentionFa
                     f.artifactsRemovedAt === undefined,
                 ).length,
             ),
+          referencedContextKeys: (keys) =>
+            Effect.map(Ref.get(store), (all) => {
+              const used = new Set([...all.values()].map((f) => f.buildContextPath));
+              return keys.filter((key) => used.has(key));
+            }),
           markArtifactsRemoved: (id, at) =>
             Ref.modify(store, (all) => {
               const found = all.get(id);

@@ -302,9 +302,10 @@ export const InMemoryProjectRepository = Layer.effect(
             .filter(
               (p) =>
                 p.workspaceId === workspaceId &&
-                (page.beforeId === undefined || p.id < page.beforeId),
+                (page.afterSlug === undefined || p.slug > page.afterSlug),
             )
-            .sort(newestFirst)
+            // Byte order, as the Prisma repository sorts (COLLATE "C"): slugs are ASCII.
+            .sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0))
             .slice(0, page.limit),
         ),
       updateSettings: (workspaceId, id, patch, at) =>
@@ -876,6 +877,25 @@ export const InMemoryBuildStorage = Layer.effect(
           buildContexts.delete(key);
           return { ok: undefined, data: { ...data, buildContexts } };
         }),
+      // The store keeps no write times: every object reads as written now (never old enough for
+      // retention to take it as an abandoned upload).
+      list: (prefix, { after, limit }) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          read(store, (data) => {
+            const keys = [...data.buildContexts.keys()]
+              .filter((key) => key.startsWith(prefix) && (after === undefined || key > after))
+              .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+            const objects = keys.slice(0, limit).map((key) => ({
+              key,
+              sizeBytes: data.buildContexts.get(key)?.length ?? 0,
+              lastModifiedAt: now,
+            }));
+            return {
+              objects,
+              nextAfter: keys.length > limit ? objects.at(-1)?.key : undefined,
+            };
+          }),
+        ),
     }),
   ),
 );
@@ -960,6 +980,22 @@ export class WorkflowEngineControl extends Context.Tag(
      * waited in the queue.
      */
     readonly beforeNextApply: (change: Effect.Effect<void>) => Effect.Effect<void>;
+    /**
+     * From now on, promotes and rollbacks (both when omitted) run as usual, but their caller
+     * gets WorkflowUnavailable(reason) instead of the result: a call that waited in the
+     * project's queue past the engine's deadline, whose operation still ran. With a key, a
+     * repeat answers the first outcome (it attached). `undefined` heals them.
+     */
+    readonly setTimingOut: (
+      reason: string | undefined,
+      operations?: ReadonlyArray<"promote" | "rollback">,
+    ) => Effect.Effect<void>;
+    /**
+     * The invocation ends without recording anything (it crashed, was killed or purged): a
+     * cancel of it then answers "gone", as Restate's 404/409. Invocations this engine never
+     * started are gone too.
+     */
+    readonly endInvocation: (invocationId: string) => Effect.Effect<void>;
   }
 >() {}
 
@@ -970,6 +1006,19 @@ type ApplyServices =
   | RouteRepository
   | WorkspaceRepository
   | Platform;
+
+/** `current` with `reason` set for each operation (`undefined`: removed). */
+const withReason = <K extends string>(
+  current: ReadonlyMap<K, string>,
+  operations: ReadonlyArray<K>,
+  reason: string | undefined,
+): ReadonlyMap<K, string> => {
+  const next = new Map(current);
+  for (const operation of operations)
+    if (reason === undefined) next.delete(operation);
+    else next.set(operation, reason);
+  return next;
+};
 
 const ALL_OPERATIONS: ReadonlyArray<WorkflowOperationName> = [
   "startDeploy",
@@ -992,6 +1041,20 @@ export const InMemoryWorkflowEngine = Layer.effectContext(
     const unavailable = yield* Ref.make<ReadonlyMap<WorkflowOperationName, string>>(new Map());
     const pendingChange = yield* Ref.make<Option.Option<Effect.Effect<void>>>(Option.none());
     const invocations = yield* Ref.make<ReadonlyMap<DeploymentId, string>>(new Map());
+    const ended = yield* Ref.make<ReadonlySet<string>>(new Set());
+    const timingOut = yield* Ref.make<ReadonlyMap<"promote" | "rollback", string>>(new Map());
+    /** The caller's view of a call that may have timed out after its operation ran. */
+    const answer = <A, E>(name: "promote" | "rollback", call: Effect.Effect<A, E>) =>
+      call.pipe(
+        Effect.zipLeft(
+          Effect.flatMap(Ref.get(timingOut), (late) => {
+            const reason = late.get(name);
+            return reason === undefined
+              ? Effect.void
+              : Effect.fail(new WorkflowUnavailable({ reason }));
+          }),
+        ),
+      );
     const outcomes = yield* Ref.make<
       ReadonlyMap<string, Exit.Exit<TrafficResult, PreconditionFailed | NotFound>>
     >(new Map());
@@ -1064,33 +1127,54 @@ export const InMemoryWorkflowEngine = Layer.effectContext(
       promote: (operation) =>
         receive({ _tag: "promote", operation }).pipe(
           Effect.zipRight(
-            runTraffic("promote", operation, applyPromote(operation, operation.targetDeploymentId)),
+            answer(
+              "promote",
+              runTraffic(
+                "promote",
+                operation,
+                applyPromote(operation, operation.targetDeploymentId),
+              ),
+            ),
           ),
         ),
       rollback: (operation) =>
         receive({ _tag: "rollback", operation }).pipe(
           Effect.zipRight(
-            runTraffic(
+            answer(
               "rollback",
-              operation,
-              applyRollback(operation, operation.sourceDeploymentId, operation.targetDeploymentId),
+              runTraffic(
+                "rollback",
+                operation,
+                applyRollback(
+                  operation,
+                  operation.sourceDeploymentId,
+                  operation.targetDeploymentId,
+                ),
+              ),
             ),
           ),
         ),
-      cancel: (invocationId) => receive({ _tag: "cancel", invocationId }),
+      // Restate answers 404/409 for an invocation it no longer has: "gone".
+      cancel: (invocationId) =>
+        receive({ _tag: "cancel", invocationId }).pipe(
+          Effect.zipRight(Ref.get(invocations)),
+          Effect.zipWith(Ref.get(ended), (all, gone) =>
+            [...all.values()].includes(invocationId) && !gone.has(invocationId)
+              ? ("cancelling" as const)
+              : ("gone" as const),
+          ),
+        ),
     });
 
     const control = WorkflowEngineControl.of({
       calls: Ref.get(calls),
       setUnavailable: (reason, operations = ALL_OPERATIONS) =>
-        Ref.update(unavailable, (current) => {
-          const next = new Map(current);
-          for (const operation of operations)
-            if (reason === undefined) next.delete(operation);
-            else next.set(operation, reason);
-          return next;
-        }),
+        Ref.update(unavailable, (current) => withReason(current, operations, reason)),
       beforeNextApply: (change) => Ref.set(pendingChange, Option.some(change)),
+      setTimingOut: (reason, operations = ["promote", "rollback"]) =>
+        Ref.update(timingOut, (current) => withReason(current, operations, reason)),
+      endInvocation: (invocationId) =>
+        Ref.update(ended, (gone) => new Set([...gone, invocationId])),
     });
 
     return Context.make(WorkflowEngine, engine).pipe(Context.add(WorkflowEngineControl, control));

@@ -24,15 +24,23 @@ const old = (overrides: Partial<RetentionFacts> = {}): RetentionFacts => ({
   buildContextPath: "projects/prj_01jdz8x4m3q7r2v5w9y0abcdef/contexts/a.tar.gz",
   image: undefined,
   finishedAt: NOW - 8 * DAY_MS,
+  supersededAt: undefined,
   artifactsRemovedAt: undefined,
   isLive: false,
   trafficRoutes: 0,
   activeInstances: 0,
-  newerReadyInEnvironment: false,
+  newerReadyInEnvironment: 0,
   ...overrides,
 });
 
 const decide = (overrides: Partial<RetentionFacts>) => decideRetention(old(overrides), POLICY);
+
+/** A READY build pushed out of the kept ones (two newer READY) long ago. */
+const replaced = {
+  status: "READY",
+  newerReadyInEnvironment: 2,
+  supersededAt: NOW - 8 * DAY_MS,
+} as const;
 
 describe("decideRetention", () => {
   it.each<DeploymentStatus>(["FAILED", "CANCELLED", "SUPERSEDED"])(
@@ -42,17 +50,46 @@ describe("decideRetention", () => {
     },
   );
 
-  it("removes a READY build superseded by a newer READY of its environment, once its instances are gone", () => {
-    expect(decide({ status: "READY", newerReadyInEnvironment: true })).toStrictEqual({
-      _tag: "Remove",
-    });
+  it("removes a READY build with two newer READY in its environment, once its instances are gone", () => {
+    expect(decide(replaced)).toStrictEqual({ _tag: "Remove" });
+    expect(decide({ ...replaced, newerReadyInEnvironment: 5 })).toStrictEqual({ _tag: "Remove" });
   });
 
   it("keeps the latest READY of its environment, however old", () => {
-    expect(decide({ status: "READY", newerReadyInEnvironment: false })).toStrictEqual({
+    expect(decide({ status: "READY", newerReadyInEnvironment: 0 })).toStrictEqual({
       _tag: "Keep",
       reason: "latest-ready",
     });
+  });
+
+  it("keeps the READY one before the latest, however old: the default target of `ferry rollback`", () => {
+    expect(
+      decide({ status: "READY", newerReadyInEnvironment: 1, finishedAt: NOW - 300 * DAY_MS }),
+    ).toStrictEqual({ _tag: "Keep", reason: "previous-ready" });
+  });
+
+  it("counts a READY build's period from when it was pushed out of the kept ones, not from its own READY", () => {
+    // READY a year ago, replaced (its second newer READY became READY) a day ago: still kept.
+    const servedLong = { ...replaced, finishedAt: NOW - 365 * DAY_MS };
+    expect(decide({ ...servedLong, supersededAt: NOW - DAY_MS })).toStrictEqual({
+      _tag: "Keep",
+      reason: "within-period",
+    });
+    expect(decide({ ...servedLong, supersededAt: NOW - 7 * DAY_MS })).toStrictEqual({
+      _tag: "Keep",
+      reason: "within-period",
+    });
+    expect(decide({ ...servedLong, supersededAt: NOW - 7 * DAY_MS - 1 })).toStrictEqual({
+      _tag: "Remove",
+    });
+    // A FAILED build counts from its own end, whatever READY came after it.
+    expect(
+      decide({
+        finishedAt: NOW - 8 * DAY_MS,
+        supersededAt: NOW - DAY_MS,
+        newerReadyInEnvironment: 2,
+      }),
+    ).toStrictEqual({ _tag: "Remove" });
   });
 
   it.each<DeploymentStatus>(["PENDING", "BUILDING", "DEPLOYING", "NETWORK"])(
@@ -63,21 +100,24 @@ describe("decideRetention", () => {
   );
 
   it("keeps the live deployment, e.g. the pinned target of a rollback (older than the latest READY)", () => {
-    expect(
-      decide({ status: "READY", newerReadyInEnvironment: true, isLive: true, trafficRoutes: 2 }),
-    ).toStrictEqual({ _tag: "Keep", reason: "live" });
+    expect(decide({ ...replaced, isLive: true, trafficRoutes: 2 })).toStrictEqual({
+      _tag: "Keep",
+      reason: "live",
+    });
   });
 
   it("keeps a deployment that a branch, environment or live hostname points at", () => {
-    expect(
-      decide({ status: "READY", newerReadyInEnvironment: true, trafficRoutes: 1 }),
-    ).toStrictEqual({ _tag: "Keep", reason: "routed" });
+    expect(decide({ ...replaced, trafficRoutes: 1 })).toStrictEqual({
+      _tag: "Keep",
+      reason: "routed",
+    });
   });
 
   it("keeps a deployment with a running or starting instance (rollback needs its containers)", () => {
-    expect(
-      decide({ status: "READY", newerReadyInEnvironment: true, activeInstances: 1 }),
-    ).toStrictEqual({ _tag: "Keep", reason: "instances-active" });
+    expect(decide({ ...replaced, activeInstances: 1 })).toStrictEqual({
+      _tag: "Keep",
+      reason: "instances-active",
+    });
     // A FAILED deployment whose compensation left a container: not until it is stopped.
     expect(decide({ status: "FAILED", activeInstances: 2 })).toStrictEqual({
       _tag: "Keep",
@@ -126,15 +166,16 @@ describe("in-memory RetentionRepository", () => {
     () =>
       Effect.gen(function* () {
         const repo = yield* RetentionRepository;
-        const listed = yield* repo.listCandidates({ finishedBefore: NOW, afterId: "", limit: 10 });
+        const listed = yield* repo.listCandidates({ unneededBefore: NOW, afterId: "", limit: 10 });
         expect(listed.map((f) => f.id)).toStrictEqual([...ids]);
         const after = yield* repo.listCandidates({
-          finishedBefore: NOW,
+          unneededBefore: NOW,
           afterId: ids[0],
           limit: 10,
         });
         expect(after.map((f) => f.id)).toStrictEqual([ids[1]]);
         expect(yield* repo.countContextHolders("shared", ids[0] as DeploymentId)).toBe(1);
+        expect(yield* repo.referencedContextKeys(["shared", "orphan"])).toStrictEqual(["shared"]);
         expect(yield* repo.markArtifactsRemoved(ids[1] as DeploymentId, NOW)).toBe(true);
         expect(yield* repo.markArtifactsRemoved(ids[1] as DeploymentId, NOW)).toBe(false);
         expect(yield* repo.countContextHolders("shared", ids[0] as DeploymentId)).toBe(0);
