@@ -12,18 +12,25 @@ import { CliError } from "../src/errors.ts";
 import { ExitCode } from "../src/exit-codes.ts";
 import type { Io } from "../src/io.ts";
 import { readSecret } from "../src/prompt.ts";
+import { type FakeCtrl, startFakeCtrl } from "./support/fake-ctrl.ts";
 import { runFerry } from "./support/run-ferry.ts";
 
 let home: string;
-beforeAll(() => {
+let ctrl: FakeCtrl;
+beforeAll(async () => {
   home = mkdtempSync(path.join(tmpdir(), "ferry-secret-"));
+  ctrl = await startFakeCtrl();
 });
-afterAll(() => rmSync(home, { recursive: true, force: true }));
+afterAll(async () => {
+  await ctrl.close();
+  rmSync(home, { recursive: true, force: true });
+});
 
-// A server that is never reached: the value is read (or refused) before any call.
+// `env set` asks the server for the current variables (is KEY secret now?) before it reads the
+// value, so nobody types a secret only to learn the server is unreachable: a server that answers.
 const configured = () => ({
   HOME: home,
-  FERRY_API_URL: "http://127.0.0.1:9",
+  FERRY_API_URL: ctrl.apiUrl,
   FERRY_API_KEY: "ferry_test",
 });
 
