@@ -251,7 +251,13 @@ describe("crash recovery", () => {
     expect((await readdir(jobsRoot)).filter((name) => name.includes(id))).toStrictEqual([id]);
     const job = await Effect.runPromise(readBuildJob(jobsRoot, id));
     expect(job.status).toBe("succeeded");
-    expect(await runnerAlive(jobsRoot, id)).toBe(false);
+    // The runner records its state, then exits: it may still be on its way out.
+    await eventually(
+      "the job's runner to exit",
+      async () => ((await runnerAlive(jobsRoot, id)) ? undefined : true),
+      10_000,
+      100,
+    );
     expect(await Effect.runPromise(stack.engine.imageExists(tag))).toBe(true);
     expect(
       await readdir(join(dirname(stack.hydraConfig().workDir), "hydra", "contexts")),
@@ -291,7 +297,12 @@ describe("crash recovery", () => {
       const jobsRoot = stack.hydraConfig().buildJobsDir;
       const job = await Effect.runPromise(readBuildJob(jobsRoot, id));
       expect(job.status).toBe("failed");
-      expect(await runnerAlive(jobsRoot, id)).toBe(false);
+      await eventually(
+        "the job's runner to exit",
+        async () => ((await runnerAlive(jobsRoot, id)) ? undefined : true),
+        10_000,
+        100,
+      );
       // Podman lets a RUN under way finish after the build is dropped (packages/builder
       // README), and on a loaded machine the RUN may only begin after the drop: wait until no
       // process of it has been seen for 5 s in a row, then nothing of the build may be left.
