@@ -11,7 +11,6 @@
  * Needs wrk and nginx (apt-get install -y wrk nginx) besides what the stack needs.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createClient, type Interceptor } from "@connectrpc/connect";
@@ -20,6 +19,7 @@ import { DeploymentService, DeploymentStatus, ProjectService } from "@ferry/api"
 import { makeDockerEngine } from "@ferry/containers";
 import { removeContainersByLabels, webServerImage } from "@ferry/containers/testing";
 import { loadStackConfig, startStack } from "@ferry/stack";
+import { freePort } from "@ferry/stack/testing";
 import { Effect } from "effect";
 import { measureProxyOverhead } from "./proxy-overhead.ts";
 import { measureSwitchLatency } from "./switch-latency.ts";
@@ -30,16 +30,6 @@ const number = (name: string, fallback: number) => {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
   return value;
 };
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 
 const say = (message: string) => process.stdout.write(`${message}\n`);
 

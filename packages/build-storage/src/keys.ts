@@ -35,6 +35,24 @@ export const checkKey = (key: string): Effect.Effect<string, BuildStorageError> 
       );
 };
 
+/**
+ * An upload request both adapters accept: a storage key, and a declared size (when there is one)
+ * within the maximum the URL will take.
+ */
+export const checkUploadRequest = (
+  key: string,
+  { maxSizeBytes, sizeBytes }: { readonly maxSizeBytes: number; readonly sizeBytes?: number },
+): Effect.Effect<string, BuildStorageError> =>
+  Effect.flatMap(checkKey(key), (checked) =>
+    sizeBytes !== undefined && sizeBytes > maxSizeBytes
+      ? Effect.fail(
+          new BuildStorageError({
+            reason: `size ${sizeBytes} is above the maximum of ${maxSizeBytes} bytes`,
+          }),
+        )
+      : Effect.succeed(checked),
+  );
+
 /** The most objects one `list` page returns (S3's own page limit). */
 export const MAX_LIST_LIMIT = 1000;
 

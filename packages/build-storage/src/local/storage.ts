@@ -7,7 +7,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { BuildStorage, BuildStorageError } from "@ferry/domain";
 import { Clock, Effect, Layer, Option } from "effect";
-import { checkKey, checkListing, keyProblem } from "../keys.ts";
+import { checkKey, checkListing, checkUploadRequest, keyProblem } from "../keys.ts";
 import { fileOf } from "./files.ts";
 import { uploadUrl } from "./upload-url.ts";
 
@@ -44,13 +44,10 @@ export const makeLocalBuildStorage = (options: LocalBuildStorageOptions): BuildS
   return BuildStorage.of({
     createUploadUrl: (key, { maxSizeBytes, expiresInSeconds, sizeBytes }) =>
       Effect.gen(function* () {
-        yield* checkKey(key);
-        if (sizeBytes !== undefined && sizeBytes > maxSizeBytes)
-          return yield* Effect.fail(
-            new BuildStorageError({
-              reason: `size ${sizeBytes} is above the maximum of ${maxSizeBytes} bytes`,
-            }),
-          );
+        yield* checkUploadRequest(key, {
+          maxSizeBytes,
+          ...(sizeBytes === undefined ? {} : { sizeBytes }),
+        });
         const now = yield* Clock.currentTimeMillis;
         const expires = Math.floor(now / 1000) + expiresInSeconds;
         const grant = { key, expires, max: maxSizeBytes, size: sizeBytes };

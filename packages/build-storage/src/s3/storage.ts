@@ -18,7 +18,7 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { BuildStorage, BuildStorageError } from "@ferry/domain";
 import { Clock, Effect, Layer, Option } from "effect";
-import { checkKey, checkListing } from "../keys.ts";
+import { checkKey, checkListing, checkUploadRequest } from "../keys.ts";
 
 export interface S3BuildStorageConfig {
   /** `https://host[:port]`; unset means AWS S3 itself (from the region). */
@@ -89,13 +89,10 @@ export const makeS3BuildStorage = (
   return BuildStorage.of({
     createUploadUrl: (key, { maxSizeBytes, expiresInSeconds, sizeBytes }) =>
       Effect.gen(function* () {
-        yield* checkKey(key);
-        if (sizeBytes !== undefined && sizeBytes > maxSizeBytes)
-          return yield* Effect.fail(
-            new BuildStorageError({
-              reason: `size ${sizeBytes} is above the maximum of ${maxSizeBytes} bytes`,
-            }),
-          );
+        yield* checkUploadRequest(key, {
+          maxSizeBytes,
+          ...(sizeBytes === undefined ? {} : { sizeBytes }),
+        });
         if (expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGN_SECONDS)
           return yield* Effect.fail(
             new BuildStorageError({
