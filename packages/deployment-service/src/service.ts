@@ -56,7 +56,12 @@ import {
   type TrafficChange,
 } from "./operations.ts";
 import { pendingMigrations } from "./schema-check.ts";
-import { type BuildContextBody, storeBuildContext, type UploadedBuildContext } from "./upload.ts";
+import {
+  type BuildContextBody,
+  holdBody,
+  storeBuildContext,
+  type UploadedBuildContext,
+} from "./upload.ts";
 import { uploadSigningSecret } from "./upload-signing.ts";
 import { watchDeploymentEvents } from "./watch.ts";
 
@@ -367,7 +372,13 @@ export const createDeploymentService = async (
         },
       }),
       uploadBuildContext: async (projectId, body) => {
-        const upload = await inWorkspace((id) => createUploadUrl(id, { projectId }));
+        const held = holdBody(body);
+        const upload = await inWorkspace((id) => createUploadUrl(id, { projectId })).catch(
+          (error: unknown) => {
+            held.source.destroy();
+            throw error;
+          },
+        );
         return await storeBuildContext(
           {
             storage: config.buildStorage,
@@ -376,7 +387,7 @@ export const createDeploymentService = async (
             headers: upload.headers,
             maxSizeBytes: upload.maxSizeBytes,
           },
-          body,
+          held,
         );
       },
     };

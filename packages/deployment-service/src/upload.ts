@@ -58,30 +58,49 @@ const tooLarge = (maxSizeBytes: number) =>
   );
 
 /**
- * Receives `body` into `file` (at most `maxSizeBytes`): its size, or a rejection with the
- * stream's own error, or ValidationError when too large. The source is destroyed when not read
- * to its end; `file` is left for the caller to move or remove.
+ * The caller's archive, watched from the moment it is handed over: a stream that fails while the
+ * upload URL is still being made has its error recorded here (no listener would make it an
+ * uncaught exception), and is then refused at once instead of waited for.
  */
-const spool = async (body: BuildContextBody, file: string, maxSizeBytes: number) => {
+export interface HeldBody {
+  readonly source: Readable;
+  readonly failure: () => unknown;
+}
+
+export const holdBody = (body: BuildContextBody): HeldBody => {
   const source = toReadable(body);
-  let streamError: unknown;
-  source.once("error", (error) => {
-    streamError = error;
+  let failure: unknown;
+  source.on("error", (error) => {
+    failure = error;
   });
+  return { source, failure: () => failure };
+};
+
+/**
+ * Receives the body into `file` (at most `maxSizeBytes`): its size, or ValidationError when the
+ * stream failed or is too large. The source is destroyed when not read to its end; `file` is left
+ * for the caller to move or remove.
+ */
+const spool = async (body: HeldBody, file: string, maxSizeBytes: number) => {
+  const { source } = body;
   let received: Received;
   try {
-    received = await receiveToFile(source, file, maxSizeBytes);
+    received = source.destroyed
+      ? { kind: "aborted" }
+      : await receiveToFile(source, file, maxSizeBytes);
   } finally {
     if (!source.readableEnded) source.destroy();
   }
   if (received.kind === "too-large") throw tooLarge(maxSizeBytes);
-  if (received.kind === "aborted")
+  if (received.kind === "aborted") {
+    const failure = body.failure();
     throw ValidationError.single(
       "body",
-      streamError instanceof Error
-        ? `the archive stream failed before its end: ${streamError.message}`
+      failure instanceof Error
+        ? `the archive stream failed before its end: ${failure.message}`
         : "the archive stream was closed or destroyed before its end",
     );
+  }
   return received.sizeBytes;
 };
 
@@ -200,13 +219,13 @@ export interface StoreInput {
  */
 export const storeBuildContext = (
   input: StoreInput,
-  body: BuildContextBody,
+  body: HeldBody,
 ): Promise<UploadedBuildContext> =>
   store(input, body).catch((error: unknown) => {
     throw tagged(error);
   });
 
-const store = async (input: StoreInput, body: BuildContextBody): Promise<UploadedBuildContext> => {
+const store = async (input: StoreInput, body: HeldBody): Promise<UploadedBuildContext> => {
   const { storage, key, maxSizeBytes } = input;
   if (storage.kind === "local") {
     const file = fileOf(storage.dir, key);

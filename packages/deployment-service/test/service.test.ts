@@ -472,6 +472,22 @@ describe("createDeploymentService", () => {
     expect(await readdir(storageDir, { recursive: true })).toEqual(before);
   });
 
+  it("uploadBuildContext: a stream that fails before it is read (while the upload URL is made) is the same ValidationError, never an uncaught error", async () => {
+    const { project } = await service.projects.get("web");
+    const before = await readdir(storageDir, { recursive: true });
+    const failing = new Readable({ read() {} });
+    failing.destroy(new Error("ENOENT: the source file went away"));
+    const error = await rejection(service.deployments.uploadBuildContext(project.id, failing));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).violations).toEqual([
+      {
+        field: "body",
+        message: "the archive stream failed before its end: ENOENT: the source file went away",
+      },
+    ]);
+    expect(await readdir(storageDir, { recursive: true })).toEqual(before);
+  });
+
   it("close() ends a watch that is waiting with ServiceClosed (Effect users run use cases on `runtime`)", async () => {
     const closing = await createDeploymentService(configFor());
     const { project, environments } = await closing.projects.get("web");
